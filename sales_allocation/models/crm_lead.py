@@ -1,0 +1,106 @@
+# Copyright 2026 sales_allocation contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+
+from .sales_allocation_rule import SEGMENTS
+
+ALLOCATION_STATES = [
+    ("manual", "Set by hand"),
+    ("allocated", "Allocated"),
+    ("unallocated", "Not allocated"),
+]
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    industry_id = fields.Many2one(
+        "res.partner.industry", string="Industry",
+        help="Used by assignment rules; taken from the customer when empty.")
+    customer_segment = fields.Selection(SEGMENTS, string="Customer Segment")
+    allocation_rule_id = fields.Many2one(
+        "sales.allocation.rule", string="Allocation Rule", readonly=True, copy=False,
+        ondelete="set null", index=True)
+    allocation_date = fields.Datetime(readonly=True, copy=False)
+    allocation_state = fields.Selection(
+        ALLOCATION_STATES, string="Allocation", readonly=True, copy=False, index=True,
+        help="Not allocated: no rule could place this lead yet; the backlog run retries.")
+    allocation_reason = fields.Text(
+        string="Allocation Reason", readonly=True, copy=False,
+        help="Why the lead belongs to its owner, written when it was allocated.")
+    allocation_log_ids = fields.One2many(
+        "sales.allocation.log", "lead_id", string="Allocation History", readonly=True)
+
+    @api.model_cr
+    def init(self):
+        # The backlog run scans only what waits; this keeps it cheap on a big table.
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS crm_lead_sales_allocation_backlog_idx
+                ON crm_lead (id) WHERE allocation_state = 'unallocated'
+        """)
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id_industry(self):
+        if self.partner_id and not self.industry_id:
+            self.industry_id = self.partner_id.commercial_partner_id.industry_id
+
+    @api.model
+    def create(self, vals):
+        """Allocate a lead created without an explicit salesperson.
+
+        crm fills ``user_id`` with the current user by default; that default is not a
+        choice, so it is dropped before the record exists and the rules decide instead.
+        An explicit salesperson (in ``vals`` or as ``default_user_id`` in the context, as
+        the pipeline's form sends it) is kept and logged as ``manual``.
+        """
+        if self.env.context.get("sales_allocation_skip"):
+            return super(CrmLead, self).create(vals)
+        explicit_user_id = vals.get("user_id") or self.env.context.get("default_user_id")
+        vals = dict(vals, user_id=explicit_user_id or False)
+        if explicit_user_id:
+            vals.setdefault("allocation_state", "manual")
+        lead = super(CrmLead, self).create(vals)
+        allocator = self.env["sales.allocation.allocator"]
+        if explicit_user_id:
+            allocator._log_manual(lead, {lead.id: False})
+        else:
+            allocator.allocate(lead.ids)
+        return lead
+
+    @api.multi
+    def write(self, vals):
+        """Log a salesperson changed by hand (form, import, RPC) as ``manual``."""
+        if "user_id" not in vals or self.env.context.get("sales_allocation_skip"):
+            return super(CrmLead, self).write(vals)
+        previous = {lead.id: lead.user_id.id for lead in self}
+        if vals["user_id"]:
+            vals = dict(vals, allocation_state="manual")
+        result = super(CrmLead, self).write(vals)
+        changed = self.filtered(lambda lead: previous[lead.id] != lead.user_id.id)
+        self.env["sales.allocation.allocator"]._log_manual(changed, previous)
+        return result
+
+    @api.multi
+    def action_allocate(self):
+        """(Re)run the assignment rules on these leads. Button, list action and RPC."""
+        if not self.env.user.has_group("sales_team.group_sale_salesman_all_leads"):
+            raise AccessError(_(
+                "Only sales managers and allocation managers may re-run allocation. "
+                "Ask one of them to do it for these leads."))
+        self.check_access_rule("write")
+        self.env["sales.allocation.allocator"].allocate(self.ids)
+        return True
+
+    @api.model
+    def _cron_allocate_backlog(self, limit=None):
+        """Allocate the leads that no rule could place before (caps, absences)."""
+        self.env.cr.execute("""
+            SELECT id FROM crm_lead
+             WHERE allocation_state = 'unallocated' AND active AND user_id IS NULL
+             ORDER BY id
+        """ + (" LIMIT %d" % int(limit) if limit else ""))
+        lead_ids = [row[0] for row in self.env.cr.fetchall()]
+        if not lead_ids:
+            return {"leads": 0}
+        return self.env["sales.allocation.allocator"].allocate(lead_ids)

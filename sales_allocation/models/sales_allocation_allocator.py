@@ -1,0 +1,469 @@
+# Copyright 2026 sales_allocation contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The thin Odoo adapter around the pure engine.
+
+One lead's path: ``crm.lead.create`` -> ``allocate`` -> ``_allocate_batch``, which gathers
+plain facts with a few SQL queries, asks ``engine.allocate`` who gets each lead, and writes
+the answers back in a handful of set-based statements (owner, log, followers, rotation).
+"""
+import logging
+import time
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.tools import split_every
+
+from .. import engine
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 5000
+# Every column that the set-based writes below change on crm_lead.
+LEAD_WRITTEN_FIELDS = [
+    "user_id", "team_id", "allocation_rule_id", "allocation_date", "allocation_state",
+    "allocation_reason", "date_open", "write_uid", "write_date",
+]
+
+
+def _values_sql(rows, casts):
+    """A ``VALUES`` list for ``rows`` with typed placeholders, and its flat parameters."""
+    row_sql = "(%s)" % ", ".join("%%s::%s" % cast for cast in casts)
+    params = [value for row in rows for value in row]
+    return ", ".join([row_sql] * len(rows)), params
+
+
+class SalesAllocationAllocator(models.AbstractModel):
+    _name = "sales.allocation.allocator"
+    _description = "Lead allocation service"
+
+    # ------------------------------------------------------------------ entry point
+
+    @api.model
+    def allocate(self, lead_ids, trigger="create"):
+        """Allocate the given leads; return a summary dict (counts per outcome).
+
+        Leads are processed in batches so that memory stays flat and each batch locks the
+        rotation only briefly. The caller's transaction is kept: nothing commits here.
+        New owners hear of their leads from the digest cron, one message per rep and run.
+        """
+        started = time.time()
+        summary = {"assigned": 0, "reassigned": 0, "unallocated": 0, "pool": 0, "leads": 0}
+        batch_size = self._batch_size()
+        for batch in split_every(batch_size, list(lead_ids)):
+            result = self._allocate_batch(list(batch), trigger=trigger)
+            for key, count in result.items():
+                summary[key] = summary.get(key, 0) + count
+            summary["leads"] += len(batch)
+        summary["seconds"] = round(time.time() - started, 3)
+        if summary["leads"] > 1:
+            _logger.info("sales_allocation: %(leads)d leads in %(seconds)ss: "
+                         "%(assigned)d assigned, %(reassigned)d reassigned, "
+                         "%(unallocated)d unallocated", summary)
+        return summary
+
+    @api.model
+    def _batch_size(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(
+            "sales_allocation.batch_size")
+        try:
+            return max(1, int(value))
+        except (TypeError, ValueError):
+            return DEFAULT_BATCH_SIZE
+
+    # ------------------------------------------------------------------ one batch
+
+    @api.model
+    def _allocate_batch(self, lead_ids, trigger="create"):
+        facts, previous, companies = self._lead_facts(lead_ids)
+        decisions = []
+        queues, meta = {}, {"members": {}, "teams": {}}
+        for company_id, leads in companies.items():
+            rules, domains = self.env["sales.allocation.rule"]._engine_rules(company_id)
+            queue_ids = {rule.queue_id for rule in rules if rule.queue_id}
+            company_queues, company_meta = self._load_queues(queue_ids, lock=True)
+            queues.update(company_queues)
+            for key in meta:
+                meta[key].update(company_meta[key])
+            decisions.extend(self._decide(leads, rules, domains, company_queues))
+        self._apply(decisions, previous, queues, meta)
+        return self._count(decisions, previous)
+
+    @api.model
+    def _decide(self, leads, rules, domains, queues):
+        """Ask the engine; the inputs it needs beyond the leads are read here."""
+        continuity = {}
+        if any(rule.owner_continuity for rule in rules):
+            continuity = self._continuity([lead.partner_key for lead in leads],
+                                          [lead.id for lead in leads])
+        user_ids = {rule.user_id for rule in rules if rule.user_id}
+        user_ids.update(continuity.values())
+        lead_ids = [lead.id for lead in leads]
+
+        def domain_matcher(rule_id):
+            return self._domain_match(domains[rule_id], lead_ids)
+
+        return engine.allocate(
+            leads, rules, queues, continuity=continuity, domain_matcher=domain_matcher,
+            user_active=self._user_active(user_ids))
+
+    # ------------------------------------------------------------------ gathering
+
+    @api.model
+    def _lead_facts(self, lead_ids):
+        """Plain facts for the engine, the current owners, and the leads per company."""
+        cr = self.env.cr
+        cr.execute("""
+            SELECT l.id, l.country_id, l.state_id, l.source_id,
+                   COALESCE(l.industry_id, cp.industry_id),
+                   CASE WHEN cp.is_company OR (l.partner_id IS NULL
+                                               AND COALESCE(l.partner_name, '') <> '')
+                        THEN 'company' ELSE 'individual' END,
+                   l.customer_segment, COALESCE(l.planned_revenue, 0),
+                   p.commercial_partner_id, l.user_id, l.company_id
+              FROM crm_lead l
+              LEFT JOIN res_partner p ON p.id = l.partner_id
+              LEFT JOIN res_partner cp ON cp.id = p.commercial_partner_id
+             WHERE l.id IN %s
+        """, [tuple(lead_ids)])
+        rows = cr.fetchall()
+        tags = defaultdict(set)
+        cr.execute("SELECT lead_id, tag_id FROM crm_lead_tag_rel WHERE lead_id IN %s",
+                   [tuple(lead_ids)])
+        for lead_id, tag_id in cr.fetchall():
+            tags[lead_id].add(tag_id)
+        facts, previous, companies = {}, {}, defaultdict(list)
+        for (lead_id, country_id, state_id, source_id, industry_id, customer_type,
+             segment, revenue, partner_key, user_id, company_id) in rows:
+            lead = engine.Lead(
+                id=lead_id, country_id=country_id, state_id=state_id,
+                tag_ids=frozenset(tags.get(lead_id, ())), source_id=source_id,
+                industry_id=industry_id, customer_type=customer_type, segment=segment,
+                revenue=revenue, partner_key=partner_key)
+            facts[lead_id] = lead
+            previous[lead_id] = user_id
+            companies[company_id].append(lead)
+        return facts, previous, companies
+
+    @api.model
+    def _load_queues(self, queue_ids, lock):
+        """Engine queues with their rotation state and members' loads.
+
+        Returns ``(queues, meta)``: engine queues by id, and what the writes need
+        besides: ``meta['members']`` (queue id, user id) -> member record id and
+        ``meta['teams']`` queue id -> sales channel id.
+
+        With ``lock`` the queue rows are locked (in id order, so two allocations cannot
+        deadlock) until the transaction ends: a concurrent allocation through the same queue
+        waits, then fails to serialize and is retried by Odoo, so no turn is skipped or
+        doubled.
+        """
+        meta = {"members": {}, "teams": {}}
+        if not queue_ids:
+            return {}, meta
+        cr = self.env.cr
+        ids = tuple(sorted(queue_ids))
+        cr.execute("""
+            SELECT id, strategy, last_user_id, name, team_id
+              FROM sales_allocation_queue
+             WHERE id IN %s AND active
+             ORDER BY id
+        """ + (" FOR UPDATE" if lock else ""), [ids])
+        queue_rows = cr.fetchall()
+        cr.execute("""
+            SELECT m.queue_id, m.id, m.user_id, m.weight, m.max_open_leads, m.available,
+                   u.active, m.current_weight
+              FROM sales_allocation_queue_member m
+              JOIN res_users u ON u.id = m.user_id
+             WHERE m.queue_id IN %s
+             ORDER BY m.queue_id, m.sequence, m.id
+        """, [ids])
+        member_rows = cr.fetchall()
+        loads = self._open_lead_counts({row[2] for row in member_rows})
+        members = defaultdict(list)
+        for queue_id, member_id, user_id, weight, cap, available, active, current in member_rows:
+            member = engine.Member(
+                user_id=user_id, weight=weight or 1, max_open=cap or 0,
+                available=available, active=active, load=loads.get(user_id, 0),
+                current_weight=current or 0)
+            members[queue_id].append(member)
+            meta["members"][(queue_id, user_id)] = member_id
+        queues = {}
+        for queue_id, strategy, last_user_id, name, team_id in queue_rows:
+            queue = engine.Queue(
+                id=queue_id, strategy=strategy, members=members[queue_id],
+                last_user_id=last_user_id, name=name)
+            meta["teams"][queue_id] = team_id
+            queues[queue_id] = queue
+        return queues, meta
+
+    @api.model
+    def _open_lead_counts(self, user_ids):
+        """Open leads (active, not won) held by each user, in any team."""
+        if not user_ids:
+            return {}
+        self.env.cr.execute("""
+            SELECT user_id, count(*)
+              FROM crm_lead
+             WHERE user_id IN %s AND active AND COALESCE(probability, 0) < 100
+             GROUP BY user_id
+        """, [tuple(user_ids)])
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _continuity(self, partner_keys, exclude_lead_ids):
+        """Customer (commercial partner) -> the owner of his oldest open lead."""
+        keys = tuple({key for key in partner_keys if key})
+        if not keys:
+            return {}
+        self.env.cr.execute("""
+            SELECT DISTINCT ON (p.commercial_partner_id) p.commercial_partner_id, l.user_id
+              FROM crm_lead l
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE p.commercial_partner_id IN %s
+               AND l.user_id IS NOT NULL AND l.active
+               AND COALESCE(l.probability, 0) < 100
+               AND l.id NOT IN %s
+             ORDER BY p.commercial_partner_id, l.create_date, l.id
+        """, [keys, tuple(exclude_lead_ids)])
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _user_active(self, user_ids):
+        if not user_ids:
+            return {}
+        self.env.cr.execute("SELECT id, active FROM res_users WHERE id IN %s",
+                            [tuple(user_ids)])
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _domain_match(self, domain, lead_ids):
+        leads = self.env["crm.lead"].sudo().with_context(active_test=False)
+        return set(leads._search([("id", "in", lead_ids)] + domain))
+
+    # ------------------------------------------------------------------ writing
+
+    @api.model
+    def _apply(self, decisions, previous, queues, meta):
+        """Write owners, log rows, followers and rotation state in set-based statements."""
+        if not decisions:
+            return
+        cr = self.env.cr
+        now = fields.Datetime.now()
+        texts = self._reason_texts(decisions, queues)
+        lead_rows, log_rows = [], []
+        for decision, text in zip(decisions, texts):
+            before = previous.get(decision.lead_id)
+            if decision.user_id is None and decision.pool_id is None and before:
+                # Nothing places it but it has an owner already: keep him, say so.
+                log_rows.append((decision.lead_id, before, before, "unallocated",
+                                 None, None, None, text))
+                continue
+            team_id = decision.team_id or meta["teams"].get(decision.queue_id)
+            state = "allocated" if decision.user_id else (
+                "pool" if decision.pool_id else "unallocated")
+            lead_rows.append((decision.lead_id, decision.user_id, team_id,
+                              decision.rule_id, state, text))
+            if decision.user_id:
+                event = "reassigned" if before and before != decision.user_id else "assigned"
+            else:
+                event = "unallocated"
+            log_rows.append((decision.lead_id, decision.user_id, before, event,
+                             decision.rule_id, decision.queue_id, team_id, text))
+        if lead_rows:
+            values, params = _values_sql(
+                lead_rows, ["int", "int", "int", "int", "varchar", "text"])
+            cr.execute("""
+                UPDATE crm_lead l
+                   SET user_id = v.user_id,
+                       team_id = COALESCE(v.team_id, u.sale_team_id, l.team_id),
+                       allocation_rule_id = v.rule_id,
+                       allocation_state = v.state,
+                       allocation_reason = v.reason,
+                       allocation_date = %s,
+                       date_open = CASE WHEN v.user_id IS NOT NULL THEN %s
+                                        ELSE l.date_open END,
+                       write_uid = %s, write_date = %s
+                  FROM (VALUES """ + values + """)
+                       AS v(id, user_id, team_id, rule_id, state, reason)
+                  LEFT JOIN res_users u ON u.id = v.user_id
+                 WHERE l.id = v.id
+            """, [now, now, self.env.uid, now] + params)
+            self._add_followers([(row[0], row[1]) for row in lead_rows if row[1]])
+        self._insert_logs(log_rows, now)
+        self._save_rotation(queues, meta)
+        self.env["crm.lead"].invalidate_cache(
+            LEAD_WRITTEN_FIELDS, [decision.lead_id for decision in decisions])
+
+    @api.model
+    def _log_manual(self, leads, previous):
+        """Log owners set by hand; ``previous`` maps lead id -> owner id before."""
+        if not leads:
+            return
+        text = _("Salesperson set by hand by %s.") % self.env.user.name
+        self._insert_logs([
+            (lead.id, lead.user_id.id or None, previous.get(lead.id) or None, "manual",
+             None, None, lead.team_id.id or None, text)
+            for lead in leads
+        ], fields.Datetime.now())
+
+    @api.model
+    def _insert_logs(self, log_rows, now):
+        """Insert log rows (lead, user, previous, event, rule, queue, team, reason)."""
+        if not log_rows:
+            return
+        values, params = _values_sql(
+            log_rows, ["int", "int", "int", "varchar", "int", "int", "int", "text"])
+        self.env.cr.execute("""
+            INSERT INTO sales_allocation_log
+                   (lead_id, user_id, previous_user_id, event, rule_id, queue_id, team_id,
+                    reason, date, author_id, create_uid, create_date, write_uid, write_date)
+            SELECT v.*, %s, %s, %s, %s, %s, %s
+              FROM (VALUES """ + values + """) AS v
+        """, [now, self.env.uid, self.env.uid, now, self.env.uid, now] + params)
+
+    @api.model
+    def _add_followers(self, lead_user_pairs):
+        """Make each new owner a follower of his lead, with the default subtypes."""
+        if not lead_user_pairs:
+            return
+        cr = self.env.cr
+        cr.execute("""
+            SELECT id FROM mail_message_subtype
+             WHERE "default" AND (res_model IS NULL OR res_model = 'crm.lead')
+        """)
+        subtype_ids = [row[0] for row in cr.fetchall()]
+        values, params = _values_sql(lead_user_pairs, ["int", "int"])
+        cr.execute("""
+            WITH added AS (
+                INSERT INTO mail_followers (res_model, res_id, partner_id)
+                SELECT 'crm.lead', v.lead_id, u.partner_id
+                  FROM (VALUES """ + values + """) AS v(lead_id, user_id)
+                  JOIN res_users u ON u.id = v.user_id
+                ON CONFLICT DO NOTHING
+                RETURNING id
+            )
+            INSERT INTO mail_followers_mail_message_subtype_rel
+                   (mail_followers_id, mail_message_subtype_id)
+            SELECT added.id, subtype.id
+              FROM added CROSS JOIN unnest(%s) AS subtype(id)
+        """, params + [subtype_ids])
+        self.env["mail.followers"].invalidate_cache()
+        self.env["crm.lead"].invalidate_cache(
+            ["message_follower_ids", "message_partner_ids", "message_channel_ids"],
+            [pair[0] for pair in lead_user_pairs])
+
+    @api.model
+    def _save_rotation(self, queues, meta):
+        """Persist where each queue's rotation stands (last user, weighted state)."""
+        if not queues:
+            return
+        cr = self.env.cr
+        queue_rows = [(queue.id, queue.last_user_id) for queue in queues.values()]
+        values, params = _values_sql(queue_rows, ["int", "int"])
+        cr.execute("""
+            UPDATE sales_allocation_queue q SET last_user_id = v.user_id
+              FROM (VALUES """ + values + """) AS v(id, user_id) WHERE q.id = v.id
+        """, params)
+        member_rows = [(meta["members"][(queue.id, member.user_id)], member.current_weight)
+                       for queue in queues.values() if queue.strategy == "weighted"
+                       for member in queue.members]
+        if member_rows:
+            values, params = _values_sql(member_rows, ["int", "int"])
+            cr.execute("""
+                UPDATE sales_allocation_queue_member m SET current_weight = v.weight
+                  FROM (VALUES """ + values + """) AS v(id, weight) WHERE m.id = v.id
+            """, params)
+        self.env["sales.allocation.queue"].invalidate_cache(["last_user_id"])
+        self.env["sales.allocation.queue.member"].invalidate_cache(["current_weight"])
+
+    @api.model
+    def _count(self, decisions, previous):
+        counts = defaultdict(int)
+        for decision in decisions:
+            if decision.user_id:
+                before = previous.get(decision.lead_id)
+                counts["reassigned" if before and before != decision.user_id
+                       else "assigned"] += 1
+            elif decision.pool_id:
+                counts["pool"] += 1
+            else:
+                counts["unallocated"] += 1
+        return counts
+
+    # ------------------------------------------------------------------ explaining
+
+    @api.model
+    def _reason_templates(self):
+        """Translated sentence templates, looked up once per batch, not once per lead."""
+        return {
+            "rule": _("Rule \"%(rule)s\" matched."),
+            "continuity": _("Kept with %(user)s, who already owns an open lead of this "
+                            "customer."),
+            "queue": _("Queue \"%(queue)s\" (%(strategy)s) chose %(user)s."),
+            "skipped": _("Skipped %(user)s: %(why)s."),
+            "user": _("Sent to %(user)s."),
+            "user_archived": _("Rule \"%(rule)s\" matched but %(user)s is archived."),
+            "queue_full": _("Rule \"%(rule)s\" matched but nobody in queue \"%(queue)s\" "
+                            "could take the lead."),
+            "pool": _("Placed in pool \"%(pool)s\"."),
+            "unallocated": _("No rule placed this lead: it waits for the backlog run."),
+            "why_archived": _("archived"),
+            "why_unavailable": _("unavailable"),
+            "why_cap": _("cap of open leads reached"),
+            "sequential": _("sequential"),
+            "weighted": _("weighted"),
+            "least_loaded": _("least loaded"),
+        }
+
+    @api.model
+    def _reason_texts(self, decisions, queues):
+        """One readable sentence per decision, in the acting user's language."""
+        templates = self._reason_templates()
+        user_ids, rule_ids, pool_ids = set(), set(), set()
+        for decision in decisions:
+            for _code, params in decision.reasons:
+                if params.get("user_id"):
+                    user_ids.add(params["user_id"])
+                if params.get("rule_id"):
+                    rule_ids.add(params["rule_id"])
+                if params.get("pool_id"):
+                    pool_ids.add(params["pool_id"])
+        names = {
+            "user": self._names("res.users", user_ids),
+            "rule": self._names("sales.allocation.rule", rule_ids),
+            "pool": self._names("sales.allocation.pool", pool_ids)
+            if pool_ids and "sales.allocation.pool" in self.env else {},
+            "queue": {queue.id: queue.name for queue in queues.values()},
+        }
+        # The engine shares one reasons tuple between equal decisions; key by identity
+        # (the decisions keep the tuples alive, so ids are not reused meanwhile).
+        cache = {}
+        texts = []
+        for decision in decisions:
+            text = cache.get(id(decision.reasons))
+            if text is None:
+                text = cache[id(decision.reasons)] = " ".join(
+                    self._reason_sentence(templates, names, code, params)
+                    for code, params in decision.reasons)
+            texts.append(text)
+        return texts
+
+    @staticmethod
+    def _reason_sentence(templates, names, code, params):
+        values = {
+            "rule": names["rule"].get(params.get("rule_id"), ""),
+            "user": names["user"].get(params.get("user_id"), ""),
+            "queue": names["queue"].get(params.get("queue_id"), ""),
+            "pool": names["pool"].get(params.get("pool_id"), ""),
+            "strategy": templates.get(params.get("strategy"), ""),
+            "why": templates.get("why_%s" % params.get("why"), params.get("why", "")),
+        }
+        template = templates.get(code)
+        return template % values if template else ""
+
+    @api.model
+    def _names(self, model, ids):
+        if not ids:
+            return {}
+        records = self.env[model].sudo().with_context(active_test=False).browse(list(ids))
+        return dict(records.name_get())

@@ -1,0 +1,197 @@
+# Copyright 2026 sales_allocation contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+from odoo.tools.safe_eval import safe_eval
+
+from ..engine import Rule
+
+CUSTOMER_TYPES = [("company", "Company"), ("individual", "Individual")]
+SEGMENTS = [
+    ("key_account", "Key Account"),
+    ("mid_market", "Mid-Market"),
+    ("small_business", "Small Business"),
+]
+
+
+class SalesAllocationRule(models.Model):
+    _name = "sales.allocation.rule"
+    _description = "Lead assignment rule"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(
+        default=10, help="Rules are tried in this order, lowest first.")
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", string="Company",
+        default=lambda self: self.env["res.company"]._company_default_get(
+            "sales.allocation.rule"))
+    description = fields.Text(translate=True)
+
+    # conditions: all combine with AND; an empty condition does not filter
+    domain = fields.Char(
+        string="Condition", default="[]",
+        help="Any further condition on the lead, edited with the domain editor.")
+    country_ids = fields.Many2many("res.country", string="Countries")
+    state_ids = fields.Many2many("res.country.state", string="Provinces")
+    tag_ids = fields.Many2many("crm.lead.tag", string="Tags", help="Any of these tags.")
+    source_ids = fields.Many2many("utm.source", string="Sources")
+    industry_ids = fields.Many2many("res.partner.industry", string="Industries")
+    customer_type = fields.Selection(CUSTOMER_TYPES, string="Customer Type")
+    customer_segment = fields.Selection(SEGMENTS, string="Customer Segment")
+    revenue_min = fields.Float(string="Expected Revenue From")
+    revenue_max = fields.Float(
+        string="Expected Revenue To", help="0 means no upper limit.")
+
+    # target
+    target_type = fields.Selection(
+        [("user", "Salesperson"), ("queue", "Round-robin queue")],
+        string="Send To", required=True, default="queue")
+    user_id = fields.Many2one("res.users", string="Salesperson")
+    queue_id = fields.Many2one("sales.allocation.queue", string="Queue")
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Channel",
+        help="Sales channel set on the lead. Empty: the queue's channel, else the "
+             "salesperson's.")
+    owner_continuity = fields.Boolean(
+        string="Keep Existing Owner",
+        help="If the customer already has an owner on an open lead or opportunity, that "
+             "salesperson gets the lead instead of the rotation, unless he is away.")
+    log_count = fields.Integer(string="Allocations", compute="_compute_log_count")
+
+    def _compute_log_count(self):
+        counts = self.env["sales.allocation.log"].read_group(
+            [("rule_id", "in", self.ids)], ["rule_id"], ["rule_id"])
+        by_rule = {row["rule_id"][0]: row["rule_id_count"] for row in counts}
+        for rule in self:
+            rule.log_count = by_rule.get(rule.id, 0)
+
+    @api.constrains("domain")
+    def _check_domain(self):
+        for rule in self:
+            rule._parsed_domain()
+
+    @api.constrains("target_type", "user_id", "queue_id")
+    def _check_target(self):
+        for rule in self:
+            missing = rule._missing_target_message()
+            if missing:
+                raise ValidationError(missing)
+
+    @api.constrains("revenue_min", "revenue_max")
+    def _check_revenue(self):
+        for rule in self:
+            if rule.revenue_max and rule.revenue_min > rule.revenue_max:
+                raise ValidationError(_(
+                    "Rule \"%s\": the expected revenue range starts at %s but ends at %s. "
+                    "Swap the bounds, or set the upper bound to 0 for no limit.") % (
+                        rule.name, rule.revenue_min, rule.revenue_max))
+
+    @api.constrains("country_ids", "state_ids")
+    def _check_states_in_countries(self):
+        for rule in self:
+            if rule.country_ids and rule.state_ids - rule.state_ids.filtered(
+                    lambda state: state.country_id in rule.country_ids):
+                raise ValidationError(_(
+                    "Rule \"%s\": some provinces are not in the selected countries, so no "
+                    "lead could match. Remove them or add their country.") % rule.name)
+
+    @api.model
+    def create(self, vals):
+        rule = super(SalesAllocationRule, self).create(vals)
+        self.clear_caches()
+        return rule
+
+    @api.multi
+    def write(self, vals):
+        result = super(SalesAllocationRule, self).write(vals)
+        self.clear_caches()
+        return result
+
+    @api.multi
+    def unlink(self):
+        result = super(SalesAllocationRule, self).unlink()
+        self.clear_caches()
+        return result
+
+    @api.multi
+    def action_view_logs(self):
+        self.ensure_one()
+        action = self.env.ref("sales_allocation.sales_allocation_log_action").read()[0]
+        action["domain"] = [("rule_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def _missing_target_message(self):
+        """Return why the target is incomplete, or None; extended by each target type."""
+        if self.target_type == "user" and not self.user_id:
+            return _("Rule \"%s\" sends leads to a salesperson: choose the salesperson.") % (
+                self.name)
+        if self.target_type == "queue" and not self.queue_id:
+            return _("Rule \"%s\" sends leads to a round-robin queue: choose the queue.") % (
+                self.name)
+        return None
+
+    def _parsed_domain(self):
+        """The rule's domain as a list, or a ValidationError saying what to fix."""
+        self.ensure_one()
+        text = (self.domain or "").strip() or "[]"
+        try:
+            domain = safe_eval(text, {"uid": self.env.uid, "user": self.env.user})
+            if not isinstance(domain, (list, tuple)):
+                raise ValueError(_("a domain is a list of conditions in brackets"))
+            domain = expression.normalize_domain(list(domain))
+            with self.env.cr.savepoint():
+                self.env["crm.lead"].sudo().search(domain, limit=1)
+        except Exception as error:  # any parse or SQL error means the same to the admin
+            raise ValidationError(_(
+                "The condition of rule \"%s\" is not valid: %s\n"
+                "Edit it with the domain editor; each condition must name a field of the "
+                "lead, e.g. [('country_id.code', '=', 'CN')].") % (
+                    self.name, tools.ustr(error)))
+        return domain if domain != [expression.TRUE_LEAF] else []
+
+    def _to_engine_rule(self):
+        """This rule as the engine's plain Rule (no recordsets inside)."""
+        self.ensure_one()
+        domain = self._parsed_domain()
+        return Rule(
+            id=self.id,
+            sequence=self.sequence,
+            target_type=self.target_type,
+            user_id=self.user_id.id or None,
+            queue_id=self.queue_id.id or None,
+            team_id=self.team_id.id or None,
+            name=self.name,
+            country_ids=frozenset(self.country_ids.ids),
+            state_ids=frozenset(self.state_ids.ids),
+            tag_ids=frozenset(self.tag_ids.ids),
+            source_ids=frozenset(self.source_ids.ids),
+            industry_ids=frozenset(self.industry_ids.ids),
+            customer_types=frozenset([self.customer_type] if self.customer_type else []),
+            segments=frozenset([self.customer_segment] if self.customer_segment else []),
+            revenue_min=self.revenue_min or None,
+            revenue_max=self.revenue_max or None,
+            has_domain=bool(domain),
+            owner_continuity=self.owner_continuity,
+        ), domain
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _engine_rules(self, company_id=None):
+        """Active rules, compiled for the engine, cached until a rule changes.
+
+        Returns (rules, domains): a tuple of engine Rules in order and a dict
+        rule id -> domain list for the rules that have one.
+        """
+        rules = self.sudo().with_context(lang="en_US").search([
+            ("company_id", "in", [company_id, False])])
+        compiled, domains = [], {}
+        for rule in rules:
+            engine_rule, domain = rule._to_engine_rule()
+            compiled.append(engine_rule)
+            if domain:
+                domains[rule.id] = domain
+        return tuple(compiled), domains
