@@ -23,6 +23,7 @@
         "views/sales_allocation_log.xml",
         "views/crm_lead.xml",
         "views/menus.xml",
+        "views/sales_allocation_simulation.xml",
     ],
     "demo": [
         "demo/sales_allocation_demo.xml",

@@ -15,6 +15,22 @@ SEGMENTS = [
 ]
 
 
+def parse_lead_domain(env, text):
+    """``text`` as a normalized domain on crm.lead, tried once in the database.
+
+    Raises whatever parsing or the trial search raises (a savepoint keeps the
+    transaction usable); callers turn it into a message that says what to fix.
+    Returns [] for "every lead".
+    """
+    domain = safe_eval((text or "").strip() or "[]", {"uid": env.uid, "user": env.user})
+    if not isinstance(domain, (list, tuple)):
+        raise ValueError(_("a domain is a list of conditions in brackets"))
+    domain = expression.normalize_domain(list(domain))
+    with env.cr.savepoint():
+        env["crm.lead"].sudo().search(domain, limit=1)
+    return [] if domain == [expression.TRUE_LEAF] else domain
+
+
 class SalesAllocationRule(models.Model):
     _name = "sales.allocation.rule"
     _description = "Lead assignment rule"
@@ -137,21 +153,14 @@ class SalesAllocationRule(models.Model):
     def _parsed_domain(self):
         """The rule's domain as a list, or a ValidationError saying what to fix."""
         self.ensure_one()
-        text = (self.domain or "").strip() or "[]"
         try:
-            domain = safe_eval(text, {"uid": self.env.uid, "user": self.env.user})
-            if not isinstance(domain, (list, tuple)):
-                raise ValueError(_("a domain is a list of conditions in brackets"))
-            domain = expression.normalize_domain(list(domain))
-            with self.env.cr.savepoint():
-                self.env["crm.lead"].sudo().search(domain, limit=1)
+            return parse_lead_domain(self.env, self.domain)
         except Exception as error:  # any parse or SQL error means the same to the admin
             raise ValidationError(_(
                 "The condition of rule \"%s\" is not valid: %s\n"
                 "Edit it with the domain editor; each condition must name a field of the "
                 "lead, e.g. [('country_id.code', '=', 'CN')].") % (
                     self.name, tools.ustr(error)))
-        return domain if domain != [expression.TRUE_LEAF] else []
 
     def _to_engine_rule(self):
         """This rule as the engine's plain Rule (no recordsets inside)."""

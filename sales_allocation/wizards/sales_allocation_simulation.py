@@ -1,0 +1,173 @@
+# Copyright 2026 sales_allocation contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Dry run: replay leads through the rules without changing any lead or log."""
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import split_every, ustr
+
+from ..engine.stats import summarize
+from ..models.sales_allocation_allocator import _values_sql
+from ..models.sales_allocation_rule import parse_lead_domain
+
+MAX_SIMULATED_LEADS = 50000
+
+
+class SalesAllocationSimulation(models.TransientModel):
+    _name = "sales.allocation.simulation"
+    _description = "Allocation simulation (dry run)"
+
+    lead_domain = fields.Char(
+        string="Leads to Replay", default="[]", required=True,
+        help="Which leads to replay through the rules, e.g. last month's.")
+    rule_ids = fields.Many2many(
+        "sales.allocation.rule", string="Rules to Test",
+        context={"active_test": False},
+        help="Leave empty to replay the active rules. Pick rules (archived drafts too) "
+             "to see what a new set of rules would do before you activate it.")
+    state = fields.Selection(
+        [("draft", "Draft"), ("done", "Done")], default="draft", readonly=True)
+    lead_count = fields.Integer(string="Leads", readonly=True)
+    placed_count = fields.Integer(string="Placed", readonly=True)
+    unplaced_count = fields.Integer(string="Not Placed", readonly=True)
+    fairness = fields.Float(
+        string="Load Spread (CV)", digits=(16, 3), readonly=True,
+        help="Coefficient of variation of the reps' open leads after this allocation: "
+             "0 is perfectly even; the higher, the less fair.")
+    line_ids = fields.One2many(
+        "sales.allocation.simulation.line", "simulation_id", string="Per Lead",
+        readonly=True)
+    rep_ids = fields.One2many(
+        "sales.allocation.simulation.rep", "simulation_id", string="Per Salesperson",
+        readonly=True)
+
+    @api.constrains("lead_domain")
+    def _check_lead_domain(self):
+        for simulation in self:
+            simulation._parsed_lead_domain()
+
+    def _parsed_lead_domain(self):
+        try:
+            return parse_lead_domain(self.env, self.lead_domain)
+        except Exception as error:  # parse and SQL errors mean the same to the admin
+            raise ValidationError(_(
+                "The leads to replay are not a valid domain: %s\nUse the domain editor to "
+                "pick them, e.g. leads created last month.") % ustr(error))
+
+    @api.multi
+    def action_run(self):
+        """Replay the leads; fill the result lines; return the action showing them."""
+        self.ensure_one()
+        leads = self.env["crm.lead"].search(self._parsed_lead_domain(), order="id")
+        if len(leads) > MAX_SIMULATED_LEADS:
+            raise UserError(_(
+                "%d leads match; a simulation replays at most %d. Narrow the domain, "
+                "e.g. to one month.") % (len(leads), MAX_SIMULATED_LEADS))
+        decisions, texts, loads, caps = self._simulate(leads.ids)
+        summary = summarize(decisions, loads, caps)
+        self.line_ids.unlink()
+        self.rep_ids.unlink()
+        self._insert_lines(decisions, texts)
+        Rep = self.env["sales.allocation.simulation.rep"]
+        for user_id, row in summary["per_user"].items():
+            Rep.create(dict(row, simulation_id=self.id, user_id=user_id))
+        self.write({
+            "state": "done",
+            "lead_count": len(decisions),
+            "placed_count": summary["placed"],
+            "unplaced_count": summary["unplaced"],
+            "fairness": summary["fairness"],
+        })
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Simulation"),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def _insert_lines(self, decisions, texts):
+        """One result line per lead, inserted in chunks (thousands of leads)."""
+        now = fields.Datetime.now()
+        rows = [(self.id, d.lead_id, d.user_id, d.rule_id, d.queue_id,
+                 bool(d.user_id or d.pool_id), text)
+                for d, text in zip(decisions, texts)]
+        for chunk in split_every(1000, rows):
+            values, params = _values_sql(
+                chunk, ["int", "int", "int", "int", "int", "bool", "text"])
+            self.env.cr.execute("""
+                INSERT INTO sales_allocation_simulation_line
+                       (simulation_id, lead_id, user_id, rule_id, queue_id, placed, reason,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT v.*, %s, %s, %s, %s FROM (VALUES """ + values + """) AS v
+            """, [self.env.uid, now, self.env.uid, now] + params)
+        self.invalidate_cache(["line_ids"], self.ids)
+
+    def _simulate(self, lead_ids):
+        """Decisions for the leads, as if allocated now, without writing anything.
+
+        The queues are read without locks and their rotation state is thrown away.
+        Returns (decisions, reason texts, loads before, caps per user).
+        """
+        allocator = self.env["sales.allocation.allocator"]
+        Rule = self.env["sales.allocation.rule"]
+        decisions, texts, loads, caps = [], [], {}, {}
+        if not lead_ids:
+            return decisions, texts, loads, caps
+        # Draft rules are usually archived: read them all.
+        draft_rules = self.with_context(active_test=False).rule_ids.sudo()
+        _facts, _previous, companies = allocator._lead_facts(lead_ids)
+        for company_id, leads in companies.items():
+            if draft_rules:
+                compiled, domains = [], {}
+                for rule in draft_rules:
+                    engine_rule, domain = rule._to_engine_rule()
+                    compiled.append(engine_rule)
+                    if domain:
+                        domains[rule.id] = domain
+            else:
+                compiled, domains = Rule._engine_rules(company_id)
+            queue_ids = {rule.queue_id for rule in compiled if rule.queue_id}
+            queues, _meta = allocator._load_queues(queue_ids, lock=False)
+            for queue in queues.values():
+                for member in queue.members:
+                    loads[member.user_id] = member.load
+                    if member.max_open:
+                        caps[member.user_id] = min(
+                            caps.get(member.user_id) or member.max_open, member.max_open)
+            company_decisions = allocator._decide(leads, compiled, domains, queues)
+            decisions.extend(company_decisions)
+            texts.extend(allocator._reason_texts(company_decisions, queues))
+        return decisions, texts, loads, caps
+
+
+class SalesAllocationSimulationLine(models.TransientModel):
+    _name = "sales.allocation.simulation.line"
+    _description = "Allocation simulation: one lead"
+    _order = "placed, id"
+
+    simulation_id = fields.Many2one(
+        "sales.allocation.simulation", required=True, ondelete="cascade")
+    lead_id = fields.Many2one("crm.lead", string="Lead", readonly=True)
+    current_user_id = fields.Many2one(
+        related="lead_id.user_id", string="Current Owner", readonly=True)
+    user_id = fields.Many2one("res.users", string="Would Go To", readonly=True)
+    rule_id = fields.Many2one("sales.allocation.rule", string="Rule", readonly=True)
+    queue_id = fields.Many2one("sales.allocation.queue", string="Queue", readonly=True)
+    placed = fields.Boolean(readonly=True)
+    reason = fields.Text(readonly=True)
+
+
+class SalesAllocationSimulationRep(models.TransientModel):
+    _name = "sales.allocation.simulation.rep"
+    _description = "Allocation simulation: one salesperson"
+    _order = "count desc, id"
+
+    simulation_id = fields.Many2one(
+        "sales.allocation.simulation", required=True, ondelete="cascade")
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    count = fields.Integer(string="New Leads", readonly=True)
+    load_before = fields.Integer(string="Open Leads Now", readonly=True)
+    load_after = fields.Integer(string="Open Leads After", readonly=True)
+    cap = fields.Integer(string="Cap", readonly=True)
+    cap_use = fields.Float(string="Cap Used (%)", digits=(16, 1), readonly=True)
