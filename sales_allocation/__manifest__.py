@@ -24,6 +24,7 @@
         "views/crm_lead.xml",
         "views/menus.xml",
         "views/sales_allocation_simulation.xml",
+        "views/sales_allocation_report.xml",
     ],
     "demo": [
         "demo/sales_allocation_demo.xml",

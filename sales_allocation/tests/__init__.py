@@ -1,1 +1,2 @@
 from . import test_simulation
+from . import test_reports

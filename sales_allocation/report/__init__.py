@@ -1,0 +1,2 @@
+from . import sales_allocation_report
+from . import sales_allocation_fairness_report
