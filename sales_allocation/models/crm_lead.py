@@ -31,6 +31,22 @@ class CrmLead(models.Model):
         help="Why the lead belongs to its owner, written when it was allocated.")
     allocation_log_ids = fields.One2many(
         "sales.allocation.log", "lead_id", string="Allocation History", readonly=True)
+    allocation_explanation = fields.Char(
+        string="Why This Owner", compute="_compute_allocation_explanation",
+        help="From the allocation log: the latest change of owner and its reason.")
+
+    def _compute_allocation_explanation(self):
+        explanations = {}
+        if self.ids:
+            self.env.cr.execute("""
+                SELECT DISTINCT ON (lead_id) lead_id, reason
+                  FROM sales_allocation_log
+                 WHERE lead_id IN %s
+                 ORDER BY lead_id, date DESC, id DESC
+            """, [tuple(self.ids)])
+            explanations = dict(self.env.cr.fetchall())
+        for lead in self:
+            lead.allocation_explanation = explanations.get(lead.id) or False
 
     @api.model_cr
     def init(self):

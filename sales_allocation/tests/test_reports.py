@@ -53,3 +53,11 @@ class TestReports(SavepointCase):
         self.assertEqual((row.rep_count, row.lead_count), (2, 3))
         # loads 2 and 1: stddev 0.5 over mean 1.5
         self.assertAlmostEqual(row.fairness, 1 / 3.0, places=4)
+
+    def test_each_lead_explains_its_owner_from_the_log(self):
+        lead = self.leads[1]
+        self.assertIn('Rule "Report rule" matched', lead.allocation_explanation)
+        self.assertIn("chose Report B", lead.allocation_explanation)
+        lead.user_id = self.rep_a
+        lead.invalidate_cache(["allocation_explanation"], lead.ids)
+        self.assertIn("set by hand", lead.allocation_explanation)
