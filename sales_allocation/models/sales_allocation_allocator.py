@@ -287,7 +287,13 @@ class SalesAllocationAllocator(models.AbstractModel):
                        AS v(id, user_id, team_id, rule_id, state, reason)
                   LEFT JOIN res_users u ON u.id = v.user_id
                  WHERE l.id = v.id
+             RETURNING l.id, l.team_id
             """, [now, now, self.env.uid, now] + params)
+            # The log names the channel the lead ended in (the owner's, when neither
+            # the rule nor the queue names one).
+            teams = dict(cr.fetchall())
+            log_rows = [row[:6] + (teams.get(row[0], row[6]),) + row[7:]
+                        for row in log_rows]
             self._add_followers([(row[0], row[1]) for row in lead_rows if row[1]])
         self._insert_logs(log_rows, now)
         self._save_rotation(queues, meta)
