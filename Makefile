@@ -1,0 +1,54 @@
+# sales_allocation: build, run and test.
+#
+#   make run                 serve Odoo with the addon on http://localhost:$(PORT) (admin/admin)
+#   make run PORT=8070 DB=sa2  a second instance beside the first
+#   make test                every test suite on a fresh throw-away database
+#   make setup               only prepare the machine (tools/setup.sh)
+#   make dropdb              drop $(DB) and its filestore (the next `make run` re-creates it)
+#
+# Extra Odoo options: make run ODOO_ARGS="-u sales_allocation --dev=xml"
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PORT ?= 8069
+DB ?= sales_allocation
+TEST_DB ?= $(DB)_test
+ODOO_ARGS ?=
+
+ROOT := $(CURDIR)
+PY := $(ROOT)/.venv/bin/python
+ODOO := $(PY) $(ROOT)/tools/odoo.py -c $(ROOT)/.run/odoo.conf
+export PATH := $(ROOT)/.tools/node_modules/.bin:$(PATH)
+
+.PHONY: help setup run test dropdb
+
+help:
+	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+
+setup:
+	@tools/setup.sh
+
+# Create $(DB) with sales_allocation and demo data unless it is already there,
+# then serve it. A database left half-created (module not installed) is re-created.
+run: setup
+	@state="$$(tools/db.sh module-state '$(DB)')"; \
+	if [ "$$state" = installed ]; then \
+	    echo "run: database $(DB) ready (sales_allocation installed)"; \
+	else \
+	    if [ "$$state" != absent ]; then \
+	        echo "run: database $(DB) exists but sales_allocation is not installed in it ($$state): re-creating it"; \
+	        tools/db.sh drop '$(DB)'; \
+	    fi; \
+	    tools/db.sh create '$(DB)'; \
+	fi
+	@echo "run: serving $(DB) on http://localhost:$(PORT)  (login admin / password admin; Ctrl-C stops)"
+	@exec $(ODOO) -d '$(DB)' --db-filter='^$(DB)$$' --http-port=$(PORT) \
+	    --longpolling-port=$$(( $(PORT) + 3 )) --workers=0 $(ODOO_ARGS)
+
+test:
+	@tools/test.sh '$(TEST_DB)'
+
+dropdb: setup
+	@tools/db.sh drop '$(DB)'

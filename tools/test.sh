@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Every test suite of sales_allocation, on a fresh throw-away database (`make test`).
+#
+#   tools/test.sh [TEST_DB]      default TEST_DB: sales_allocation_test
+#
+# Phases (each timed; a failing phase does not stop the later ones, except that
+# nothing runs on a database whose install failed):
+#   setup    tools/setup.sh
+#   engine   plain pytest on sales_allocation/engine/tests (no database)
+#   install  drop + create TEST_DB with sales_allocation and demo data, and a copy
+#            TEST_DB_rpc for the RPC tests
+#   addon    pytest-odoo on sales_allocation/tests
+#   crm      pytest-odoo on Odoo's own crm tests, same database (must pass as without
+#            the addon; the PhantomJS tour skips: there is no PhantomJS here)
+#   rpc      plain pytest on tests/rpc against a real server on TEST_DB_rpc
+# Exit status: 0 only when every phase passed. Last line: "test: N passed, N failed, ...".
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TEST_DB="${1:-sales_allocation_test}"
+RPC_DB="${TEST_DB}_rpc"
+PY="$ROOT/.venv/bin/python"
+CONF="$ROOT/.run/odoo.conf"
+LOGS="$ROOT/.run/logs"
+export PATH="$ROOT/.tools/node_modules/.bin:$PATH"
+# A stray ODOO_RC / OPENERP_SERVER would switch pytest-odoo on for the plain runs.
+unset ODOO_RC OPENERP_SERVER
+
+T_START=$SECONDS
+SUMMARY=()
+N_PASSED=0 N_FAILED=0 N_SKIPPED=0 N_ERRORS=0
+FAILED_PHASES=()
+
+banner() { printf '\n===== %s =====\n' "$*"; }
+
+# record NAME STATUS SECONDS [DETAIL]
+record() {
+    SUMMARY+=("$(printf '%-8s %-8s %5ss  %s' "$1" "$2" "$3" "${4:-}")")
+    [ "$2" = FAIL ] && FAILED_PHASES+=("$1")
+    return 0
+}
+
+# Add up the counts of pytest's closing line ("3 passed, 1 skipped, 2 warnings in 1.2s").
+count_pytest() {
+    local line n word
+    line="$(grep -E '^(=+ )?[0-9]+ [a-z]+.* in [0-9.]+s' "$1" | tail -1)"
+    LAST_COUNTS="${line//=/}"
+    LAST_COUNTS="$(echo "$LAST_COUNTS" | sed -E 's/^ +| +$//g')"
+    while read -r n word; do
+        case "$word" in
+            passed) N_PASSED=$((N_PASSED + n)) ;;
+            failed) N_FAILED=$((N_FAILED + n)) ;;
+            skipped) N_SKIPPED=$((N_SKIPPED + n)) ;;
+            error|errors) N_ERRORS=$((N_ERRORS + n)) ;;
+        esac
+    done < <(echo "$line" | grep -oE '[0-9]+ (passed|failed|skipped|errors?)')
+}
+
+# run_pytest NAME LOG ARGS...: run pytest from the venv, tee its output, record the phase.
+run_pytest() {
+    local name="$1" log="$2" t0=$SECONDS rc=0
+    shift 2
+    banner "$name: pytest $*"
+    "$PY" -m pytest "$@" 2>&1 | tee "$log" || rc=$?
+    LAST_COUNTS=""
+    count_pytest "$log"
+    case "$rc" in
+        0) record "$name" PASS $((SECONDS - t0)) "$LAST_COUNTS" ;;
+        5) record "$name" EMPTY $((SECONDS - t0)) "no tests collected" ;;
+        *) record "$name" FAIL $((SECONDS - t0)) "pytest exit $rc: $LAST_COUNTS" ;;
+    esac
+}
+
+mkdir -p "$LOGS"
+
+# --- setup ---------------------------------------------------------------------------
+banner "setup"
+t0=$SECONDS
+if tools/setup.sh; then
+    record setup PASS $((SECONDS - t0))
+else
+    record setup FAIL $((SECONDS - t0))
+    N_ERRORS=$((N_ERRORS + 1))
+    printf '%s\n' "${SUMMARY[@]}"
+    echo "test: setup failed, nothing was tested"
+    echo "test: 0 passed, 1 failed"
+    exit 1
+fi
+
+# --- engine (no database) ----------------------------------------------------------------
+if [ -d sales_allocation/engine/tests ]; then
+    run_pytest engine "$LOGS/test-engine.log" -q sales_allocation/engine/tests
+else
+    record engine SKIP 0 "sales_allocation/engine/tests does not exist yet"
+fi
+
+# --- install ---------------------------------------------------------------------------------
+banner "install: fresh $TEST_DB"
+t0=$SECONDS
+install_ok=0
+if tools/db.sh drop "$TEST_DB" && tools/db.sh drop "$RPC_DB" \
+        && tools/db.sh create "$TEST_DB" --strict && tools/db.sh copy "$TEST_DB" "$RPC_DB"; then
+    install_ok=1
+    record install PASS $((SECONDS - t0)) "$TEST_DB (+ copy $RPC_DB)"
+else
+    record install FAIL $((SECONDS - t0)) "see .run/logs/install-$TEST_DB.log"
+    N_ERRORS=$((N_ERRORS + 1))
+fi
+
+if [ "$install_ok" = 1 ]; then
+    ODOO_OPTS=(-p odoo "--odoo-config=$CONF" "--odoo-database=$TEST_DB")
+    # --- addon tests ---------------------------------------------------------------------
+    if [ -d sales_allocation/tests ]; then
+        run_pytest addon "$LOGS/test-addon.log" -q --disable-warnings "${ODOO_OPTS[@]}" --odoo-log-level=warn \
+            sales_allocation/tests
+    else
+        record addon SKIP 0 "sales_allocation/tests does not exist"
+    fi
+    # --- Odoo's crm tests ----------------------------------------------------------------------
+    CRM_TESTS="$("$PY" -c 'import os, odoo; print(os.path.join(os.path.dirname(odoo.__file__), "addons", "crm", "tests"))')"
+    run_pytest crm "$LOGS/test-crm.log" -q -rs --disable-warnings "${ODOO_OPTS[@]}" "$CRM_TESTS"
+    # --- XML-RPC against a real server ------------------------------------------------------------
+    SA_RPC_DB="$RPC_DB" run_pytest rpc "$LOGS/test-rpc.log" -q tests/rpc
+else
+    record addon "NOT RUN" 0 "install failed"
+    record crm "NOT RUN" 0 "install failed"
+    record rpc "NOT RUN" 0 "install failed"
+fi
+
+# --- summary ---------------------------------------------------------------------------------------
+banner "summary (logs in .run/logs/)"
+printf '%s\n' "${SUMMARY[@]}"
+echo "total    $((SECONDS - T_START)) s"
+if [ "${#FAILED_PHASES[@]}" -gt 0 ]; then
+    echo "test: FAILED phases: ${FAILED_PHASES[*]}"
+fi
+# Phases that failed without a pytest count (setup, install) count as one failure.
+n_failed=$((N_FAILED + N_ERRORS))
+if [ "${#FAILED_PHASES[@]}" -gt 0 ] && [ "$n_failed" = 0 ]; then n_failed=${#FAILED_PHASES[@]}; fi
+echo "test: $N_PASSED passed, $n_failed failed, $N_SKIPPED skipped"
+[ "${#FAILED_PHASES[@]}" = 0 ]
