@@ -85,6 +85,13 @@ req_hash() {
         | sha256sum | cut -d' ' -f1
 }
 
+# This machine's pip config lists local index folders that may not exist: pip warns
+# once per package and folder. Those lines are dropped; everything else is shown.
+pip_install() {
+    "$VENV/bin/python" -m pip install -q "$@" 2>&1 \
+        | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+}
+
 STAMP="$VENV/.sales_allocation-requirements.sha256"
 want_hash="$(req_hash)"
 if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 7))'; then
@@ -99,9 +106,8 @@ fi
 if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$want_hash" ]; then
     say "installing Python packages into .venv (tools/requirements.txt changed or first run; ~1-2 min)"
     t0=$SECONDS
-    "$VENV/bin/python" -m pip install -q "${BOOTSTRAP_PINS[@]}"
-    "$VENV/bin/python" -m pip install -q --no-build-isolation \
-        -c tools/constraints.txt -r tools/requirements.txt
+    pip_install "${BOOTSTRAP_PINS[@]}"
+    pip_install --no-build-isolation -c tools/constraints.txt -r tools/requirements.txt
     "$VENV/bin/python" -c 'import odoo, pytest_odoo; assert odoo.release.version_info[:2] == (11, 0)'
     echo "$want_hash" > "$STAMP"
     say "Python packages installed in $((SECONDS - t0)) s"

@@ -216,6 +216,24 @@ class OdooServer:
             conn.close()
 
 
+def _database_problem(db):
+    """Why `db` cannot be served (None when it is an Odoo database)."""
+    import psycopg2
+
+    try:
+        conn = psycopg2.connect(dbname=db)
+    except psycopg2.OperationalError as exc:
+        return "cannot connect (%s)" % str(exc).strip()
+    try:
+        with conn.cursor() as cr:
+            cr.execute("select to_regclass('ir_module_module') is not null")
+            if not cr.fetchone()[0]:
+                return "not an Odoo database (no ir_module_module table)"
+    finally:
+        conn.close()
+    return None
+
+
 @pytest.fixture(scope="session")
 def odoo_server():
     db = os.environ.get("SA_RPC_DB")
@@ -224,6 +242,11 @@ def odoo_server():
             "SA_RPC_DB is not set: give the database the RPC tests run against, e.g.\n"
             "  SA_RPC_DB=sales_allocation .venv/bin/python -m pytest -q tests/rpc\n"
             "(`make test` sets it to a copy of its throw-away database).", returncode=4)
+    # Odoo started with -d on a missing or empty database would quietly create and
+    # initialise one: refuse instead.
+    problem = _database_problem(db)
+    if problem:
+        pytest.exit("SA_RPC_DB=%s: %s" % (db, problem), returncode=4)
     server = OdooServer(
         db,
         workers=int(os.environ.get("SA_RPC_WORKERS", "2")),

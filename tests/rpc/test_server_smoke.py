@@ -16,3 +16,9 @@ def test_sales_allocation_is_installed(odoo_server):
     modules = odoo_server.execute(
         "ir.module.module", "search_read", [("name", "=", "sales_allocation")], ["state"])
     assert [m["state"] for m in modules] == ["installed"]
+
+
+def test_other_user_logs_in(odoo_server):
+    demo = odoo_server.login("demo", "demo")  # Odoo's demo user (demo data is installed)
+    assert demo.uid != odoo_server.uid
+    assert demo.execute("res.users", "read", [demo.uid], ["login"])[0]["login"] == "demo"
