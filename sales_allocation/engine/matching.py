@@ -12,9 +12,12 @@ constrained field fails that condition.
 
 ``RuleIndex`` makes matching cheap for large batches: the conditions with few distinct
 lead values (country, state, customer type, segment) form a cache key, and the rules
-compatible with a key are computed once, the first time a lead with that key shows up.
-Each cached rule keeps only the checks the key does not cover (tags, source, industry,
-revenue), precompiled into one small predicate, or ``None`` when nothing is left.
+compatible with a key are computed once, the first time a lead with that key shows up
+(in two steps: the rules of each (country, state) place are kept too, so a new key only
+filters the short list of its place).  Each cached rule keeps only the checks the key
+does not cover (tags, source, industry, revenue, stage), precompiled into one small
+predicate, or ``None`` when nothing is left.  So per lead the allocator reads one dict
+and tries a handful of rules, each for just the conditions it still has.
 """
 
 __all__ = ["Rule", "Lead", "RuleIndex"]
