@@ -6,3 +6,4 @@ from . import sales_allocation_log
 from . import sales_allocation_allocator
 from . import crm_lead
 from . import res_partner
+from . import crm_lead_access

@@ -3,6 +3,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
+from ..concurrency import cron_retry
 from .sales_allocation_rule import SEGMENTS
 
 ALLOCATION_STATES = [
@@ -109,6 +110,7 @@ class CrmLead(models.Model):
         return True
 
     @api.model
+    @cron_retry
     def _cron_allocate_backlog(self, limit=None):
         """Allocate the leads that no rule could place before (caps, absences)."""
         self.env.cr.execute("""

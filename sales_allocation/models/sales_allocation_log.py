@@ -4,6 +4,8 @@ from collections import Counter
 
 from odoo import _, api, fields, models
 
+from ..concurrency import cron_retry
+
 EVENTS = [
     ("assigned", "Assigned"),
     ("reassigned", "Reassigned"),
@@ -65,6 +67,7 @@ class SalesAllocationLog(models.Model):
         """)
 
     @api.model
+    @cron_retry
     def _cron_notify_owners(self):
         """Tell each rep, in one message per run, how many leads he was given.
 

@@ -1,0 +1,92 @@
+# Copyright 2026 sales_allocation contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Who may change who owns a lead.
+
+Record rules decide which leads a salesman sees and edits; they cannot say "you may edit
+this lead but not its owner". A salesman (group "User: Own Documents Only") works the
+leads he owns; ownership changes through the allocation rules, a pool claim or release
+(which check limits and cooldowns and write as superuser), or a manager. So, for users
+outside "User: All Documents" (sales and allocation managers are in it):
+
+- setting the salesperson to someone else (create or write) is refused;
+- setting it to himself on a lead he does not own is refused (claim it from its pool);
+- clearing it on a pool lead is refused (release it, so the pool's cooldown applies);
+- the fields the allocation writes (pool, allocation state, rule, date, reason) are
+  read-only for him, over RPC too.
+
+``sales_allocation_skip`` in the context does not lift any of this: a context can be sent
+by any RPC caller.
+"""
+from odoo import SUPERUSER_ID, _, api, models
+from odoo.exceptions import AccessError
+
+# Written only by the allocation (and by managers); never by a salesman directly.
+ALLOCATION_FIELDS = (
+    "pool_id", "allocation_state", "allocation_rule_id", "allocation_date",
+    "allocation_reason", "owner_activity_date", "reclaim_deadline",
+)
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    @api.model
+    def create(self, vals):
+        if not self._may_assign_leads():
+            owner = vals.get("user_id") or self.env.context.get("default_user_id")
+            if owner and owner != self.env.uid:
+                raise AccessError(_(
+                    "You can only create leads for yourself or leave the salesperson "
+                    "empty (the assignment rules then choose one). Ask a sales manager to "
+                    "assign a lead to someone else."))
+            self._check_allocation_fields(vals)
+        return super(CrmLead, self).create(vals)
+
+    @api.multi
+    def write(self, vals):
+        if not self._may_assign_leads():
+            self._check_allocation_fields(vals)
+            if "user_id" in vals:
+                self._check_owner_change(vals["user_id"] or False)
+        return super(CrmLead, self).write(vals)
+
+    @api.model
+    def _may_assign_leads(self):
+        """Superuser (sudo: claims, crons) and "User: All Documents" assign freely."""
+        return self.env.uid == SUPERUSER_ID or self.env.user.has_group(
+            "sales_team.group_sale_salesman_all_leads")
+
+    @api.model
+    def _check_allocation_fields(self, vals):
+        protected = sorted(name for name in ALLOCATION_FIELDS
+                           if name in vals and name in self._fields)
+        if protected:
+            raise AccessError(_(
+                "Only sales managers and allocation managers may set %s on a lead: the "
+                "allocation rules and the pool's Claim and Release buttons maintain them.")
+                % ", ".join(self._fields[name].string for name in protected))
+
+    @api.multi
+    def _check_owner_change(self, new_user_id):
+        uid = self.env.uid
+        has_pool = "pool_id" in self._fields
+        # Current owners as stored, whatever the caller may read (the write itself
+        # checks the record rules afterwards).
+        for lead in self.sudo():
+            owner_id = lead.user_id.id or False
+            if owner_id == new_user_id:
+                continue
+            if new_user_id and new_user_id != uid:
+                raise AccessError(_(
+                    "You cannot give the lead \"%s\" to another salesperson. Ask a sales "
+                    "manager to reassign it.") % lead.name)
+            if new_user_id == uid:
+                raise AccessError(_(
+                    "The lead \"%s\" is not yours: you cannot take it by setting yourself "
+                    "as its salesperson. Claim it from its lead pool, or ask a sales "
+                    "manager to assign it to you.") % lead.name)
+            if has_pool and lead.pool_id:
+                raise AccessError(_(
+                    "The lead \"%s\" belongs to the pool \"%s\": use Release to give it "
+                    "back (the pool's cooldown then applies) instead of clearing the "
+                    "salesperson.") % (lead.name, lead.pool_id.name))
