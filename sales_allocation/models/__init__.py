@@ -6,4 +6,13 @@ from . import sales_allocation_log
 from . import sales_allocation_allocator
 from . import crm_lead
 from . import res_partner
+from . import sales_allocation_region
+from . import sales_allocation_matrix
+from . import sales_allocation_matrix_cell
+from . import crm_lead_matrix
+from . import sales_allocation_pool
+from . import sales_allocation_pool_claim_lock
+from . import sales_allocation_rule_pool
+from . import crm_lead_pool
+from . import mail_activity
 from . import crm_lead_access

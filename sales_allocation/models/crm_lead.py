@@ -1,7 +1,7 @@
 # Copyright 2026 sales_allocation contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, MissingError
 
 from ..concurrency import cron_retry
 from .sales_allocation_rule import SEGMENTS
@@ -10,6 +10,8 @@ ALLOCATION_STATES = [
     ("manual", "Set by hand"),
     ("allocated", "Allocated"),
     ("unallocated", "Not allocated"),
+    ("pool", "In pool"),
+    ("claimed", "Claimed from pool"),
 ]
 
 
@@ -105,6 +107,11 @@ class CrmLead(models.Model):
             raise AccessError(_(
                 "Only sales managers and allocation managers may re-run allocation. "
                 "Ask one of them to do it for these leads."))
+        missing = self - self.exists()
+        if missing:
+            raise MissingError(_(
+                "These leads do not exist or were deleted: %s. Refresh the list and "
+                "select the leads again.") % ", ".join(str(i) for i in missing.ids[:20]))
         self.check_access_rule("write")
         self.env["sales.allocation.allocator"].allocate(self.ids)
         return True

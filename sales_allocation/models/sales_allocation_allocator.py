@@ -22,6 +22,8 @@ DEFAULT_BATCH_SIZE = 5000
 LEAD_WRITTEN_FIELDS = [
     "user_id", "team_id", "allocation_rule_id", "allocation_date", "allocation_state",
     "allocation_reason", "date_open", "write_uid", "write_date",
+    "pool_id", "owner_activity_date", "reclaim_deadline", "reclaim_warn_date",
+    "reclaim_timer", "reclaim_warned_deadline",
 ]
 
 
@@ -76,6 +78,9 @@ class SalesAllocationAllocator(models.AbstractModel):
     def _batch_size(self):
         value = self.env["ir.config_parameter"].sudo().get_param(
             "sales_allocation.batch_size")
+        if not value:
+            # get_param answers False when unset, and int(False) is 0: batches of one.
+            return DEFAULT_BATCH_SIZE
         try:
             return max(1, int(value))
         except (TypeError, ValueError):
@@ -89,25 +94,48 @@ class SalesAllocationAllocator(models.AbstractModel):
         decisions = []
         queues, meta = {}, {"members": {}, "teams": {}}
         for company_id, leads in companies.items():
-            rules, domains = self.env["sales.allocation.rule"]._engine_rules(company_id)
+            rules, domains = self.env["sales.allocation.rule"]._engine_rules(
+                company_id, trigger)
+            matrices = self.env["sales.allocation.matrix"]._matrix_data(
+                [rule.matrix_id for rule in rules])
             queue_ids = {rule.queue_id for rule in rules if rule.queue_id}
+            if matrices:
+                queue_ids |= matrices.queue_ids
             company_queues, company_meta = self._load_queues(queue_ids, lock=True)
             queues.update(company_queues)
             for key in meta:
                 meta[key].update(company_meta[key])
-            decisions.extend(self._decide(leads, rules, domains, company_queues))
+            decisions.extend(self._decide(leads, rules, domains, company_queues,
+                                          matrices=matrices))
+        if trigger != "create":
+            decisions = self._handoff_decisions(decisions, previous, trigger)
         self._apply(decisions, previous, queues, meta)
+        self._add_followers(self._extra_followers(decisions, previous, trigger))
         return self._count(decisions, previous)
 
     @api.model
-    def _decide(self, leads, rules, domains, queues):
-        """Ask the engine; the inputs it needs beyond the leads are read here."""
+    def _decide(self, leads, rules, domains, queues, matrices=None):
+        """Ask the engine; the inputs it needs beyond the leads are read here.
+
+        ``matrices``: the ``MatrixData`` of the rules' matrices, read by the caller
+        that also loaded (and locked) the queues of their cells. Without it they are
+        read here, and cell queues missing from ``queues`` are added to it unlocked
+        (a dry run such as the simulation loads only the rules' queues).
+        """
+        if matrices is None:
+            matrices = self.env["sales.allocation.matrix"]._matrix_data(
+                [rule.matrix_id for rule in rules])
+            missing = matrices.queue_ids - set(queues) if matrices else ()
+            if missing:
+                queues.update(self._load_queues(missing, lock=False)[0])
         continuity = {}
         if any(rule.owner_continuity for rule in rules):
             continuity = self._continuity([lead.partner_key for lead in leads],
                                           [lead.id for lead in leads])
         user_ids = {rule.user_id for rule in rules if rule.user_id}
         user_ids.update(continuity.values())
+        if matrices:
+            user_ids |= matrices.user_ids
         lead_ids = [lead.id for lead in leads]
 
         def domain_matcher(rule_id):
@@ -115,7 +143,33 @@ class SalesAllocationAllocator(models.AbstractModel):
 
         return engine.allocate(
             leads, rules, queues, continuity=continuity, domain_matcher=domain_matcher,
+            matrix_resolver=matrices.resolver if matrices else None,
             user_active=self._user_active(user_ids))
+
+    @api.model
+    def _handoff_decisions(self, decisions, previous, trigger):
+        """A hand-off only acts where a rule of its trigger matched and the owner (or
+        pool) changes; its reasons start with the hand-off that caused it."""
+        handoff = (("handoff_%s" % trigger, {}),)
+        return [decision._replace(reasons=handoff + decision.reasons)
+                for decision in decisions
+                if decision.rule_id and (decision.pool_id
+                                         or decision.user_id != previous.get(
+                                             decision.lead_id))]
+
+    @api.model
+    def _extra_followers(self, decisions, previous, trigger):
+        """(lead, user) pairs to follow besides the new owners: a matrix cell's
+        product specialist, and on a hand-off the previous owner (he keeps an eye on
+        the deal he passed on)."""
+        pairs = []
+        for decision in decisions:
+            if trigger != "create" and previous.get(decision.lead_id):
+                pairs.append((decision.lead_id, previous[decision.lead_id]))
+            for code, params in decision.reasons:
+                if code == "matrix" and params.get("specialist_user_id"):
+                    pairs.append((decision.lead_id, params["specialist_user_id"]))
+        return pairs
 
     # ------------------------------------------------------------------ gathering
 
@@ -130,13 +184,17 @@ class SalesAllocationAllocator(models.AbstractModel):
                                                AND COALESCE(l.partner_name, '') <> '')
                         THEN 'company' ELSE 'individual' END,
                    l.customer_segment, COALESCE(l.planned_revenue, 0),
-                   p.commercial_partner_id, l.user_id, l.company_id
+                   p.commercial_partner_id, l.user_id, l.company_id,
+                   l.product_category_id, l.stage_id
               FROM crm_lead l
               LEFT JOIN res_partner p ON p.id = l.partner_id
               LEFT JOIN res_partner cp ON cp.id = p.commercial_partner_id
              WHERE l.id IN %s
         """, [tuple(lead_ids)])
-        rows = cr.fetchall()
+        # In the caller's order (the backlog passes oldest first), not in the order
+        # PostgreSQL happens to return rows: it decides who gets a seat under a cap.
+        position = {lead_id: index for index, lead_id in enumerate(lead_ids)}
+        rows = cr.fetchall()  #TMPREVERT
         tags = defaultdict(set)
         cr.execute("SELECT lead_id, tag_id FROM crm_lead_tag_rel WHERE lead_id IN %s",
                    [tuple(lead_ids)])
@@ -144,12 +202,14 @@ class SalesAllocationAllocator(models.AbstractModel):
             tags[lead_id].add(tag_id)
         facts, previous, companies = {}, {}, defaultdict(list)
         for (lead_id, country_id, state_id, source_id, industry_id, customer_type,
-             segment, revenue, partner_key, user_id, company_id) in rows:
+             segment, revenue, partner_key, user_id, company_id, product_category_id,
+             stage_id) in rows:
             lead = engine.Lead(
                 id=lead_id, country_id=country_id, state_id=state_id,
                 tag_ids=frozenset(tags.get(lead_id, ())), source_id=source_id,
                 industry_id=industry_id, customer_type=customer_type, segment=segment,
-                revenue=revenue, partner_key=partner_key)
+                revenue=revenue, partner_key=partner_key,
+                product_category_id=product_category_id, stage_id=stage_id)
             facts[lead_id] = lead
             previous[lead_id] = user_id
             companies[company_id].append(lead)
@@ -273,16 +333,17 @@ class SalesAllocationAllocator(models.AbstractModel):
             state = "allocated" if decision.user_id else (
                 "pool" if decision.pool_id else "unallocated")
             lead_rows.append((decision.lead_id, decision.user_id, team_id,
-                              decision.rule_id, state, text))
+                              decision.rule_id, state, text, decision.pool_id))
             if decision.user_id:
                 event = "reassigned" if before and before != decision.user_id else "assigned"
             else:
-                event = "unallocated"
+                event = "pooled" if decision.pool_id else "unallocated"
             log_rows.append((decision.lead_id, decision.user_id, before, event,
-                             decision.rule_id, decision.queue_id, team_id, text))
+                             decision.rule_id, decision.queue_id, team_id, text,
+                             decision.pool_id))
         if lead_rows:
             values, params = _values_sql(
-                lead_rows, ["int", "int", "int", "int", "varchar", "text"])
+                lead_rows, ["int", "int", "int", "int", "varchar", "text", "int"])
             cr.execute("""
                 UPDATE crm_lead l
                    SET user_id = v.user_id,
@@ -293,13 +354,18 @@ class SalesAllocationAllocator(models.AbstractModel):
                        allocation_date = %s,
                        date_open = CASE WHEN v.user_id IS NOT NULL THEN %s
                                         ELSE l.date_open END,
+                       pool_id = v.pool_id,
+                       owner_activity_date = CASE WHEN v.user_id IS NOT NULL
+                                                  THEN %s::timestamp END,
+                       reclaim_deadline = NULL, reclaim_warn_date = NULL,
+                       reclaim_timer = NULL, reclaim_warned_deadline = NULL,
                        write_uid = %s, write_date = %s
                   FROM (VALUES """ + values + """)
-                       AS v(id, user_id, team_id, rule_id, state, reason)
+                       AS v(id, user_id, team_id, rule_id, state, reason, pool_id)
                   LEFT JOIN res_users u ON u.id = v.user_id
                  WHERE l.id = v.id
              RETURNING l.id, l.team_id
-            """, [now, now, self.env.uid, now] + params)
+            """, [now, now, now, self.env.uid, now] + params)
             # The log names the channel the lead ended in (the owner's, when neither
             # the rule nor the queue names one).
             teams = dict(cr.fetchall())
@@ -325,15 +391,17 @@ class SalesAllocationAllocator(models.AbstractModel):
 
     @api.model
     def _insert_logs(self, log_rows, now):
-        """Insert log rows (lead, user, previous, event, rule, queue, team, reason)."""
+        """Insert log rows (lead, user, previous, event, rule, queue, team, reason
+        [, pool]); rows without a pool may leave it out."""
         if not log_rows:
             return
+        log_rows = [tuple(row) + (None,) * (9 - len(row)) for row in log_rows]
         values, params = _values_sql(
-            log_rows, ["int", "int", "int", "varchar", "int", "int", "int", "text"])
+            log_rows, ["int", "int", "int", "varchar", "int", "int", "int", "text", "int"])
         self.env.cr.execute("""
             INSERT INTO sales_allocation_log
                    (lead_id, user_id, previous_user_id, event, rule_id, queue_id, team_id,
-                    reason, date, author_id, create_uid, create_date, write_uid, write_date)
+                    reason, pool_id, date, author_id, create_uid, create_date, write_uid, write_date)
             SELECT v.*, %s, %s, %s, %s, %s, %s
               FROM (VALUES """ + values + """) AS v
         """, [now, self.env.uid, self.env.uid, now, self.env.uid, now] + params)
@@ -430,6 +498,13 @@ class SalesAllocationAllocator(models.AbstractModel):
             "sequential": _("sequential"),
             "weighted": _("weighted"),
             "least_loaded": _("least loaded"),
+            "matrix": _("Matrix cell %(cell)s applies."),
+            "matrix_specialist": _("Matrix cell %(cell)s applies; product specialist "
+                                   "%(specialist)s follows the lead."),
+            "handoff_convert": _("Hand-off: the lead became an opportunity."),
+            "handoff_stage": _("Hand-off: the opportunity entered a new stage."),
+            "handoff_won": _("Hand-off: the opportunity was won."),
+            "rotation": _("Territory rotation: taken over from %(user)s."),
         }
 
     @api.model
@@ -474,7 +549,11 @@ class SalesAllocationAllocator(models.AbstractModel):
             "pool": names["pool"].get(params.get("pool_id"), ""),
             "strategy": templates.get(params.get("strategy"), ""),
             "why": templates.get("why_%s" % params.get("why"), params.get("why", "")),
+            "cell": params.get("cell", ""),
+            "specialist": params.get("specialist", ""),
         }
+        if code == "matrix" and params.get("specialist"):
+            code = "matrix_specialist"
         template = templates.get(code)
         return template % values if template else ""
 

@@ -11,6 +11,11 @@ EVENTS = [
     ("reassigned", "Reassigned"),
     ("manual", "Manual"),
     ("unallocated", "Not allocated"),
+    ("pooled", "Sent to pool"),
+    ("claimed", "Claimed"),
+    ("released", "Released"),
+    ("reclaimed", "Reclaimed"),
+    ("warned", "Warned"),
 ]
 
 
@@ -45,6 +50,9 @@ class SalesAllocationLog(models.Model):
         "sales.allocation.queue", string="Queue", readonly=True, ondelete="set null",
         context={"active_test": False})
     team_id = fields.Many2one("crm.team", string="Sales Channel", readonly=True)
+    pool_id = fields.Many2one(
+        "sales.allocation.pool", string="Pool", readonly=True, ondelete="set null",
+        context={"active_test": False})
     author_id = fields.Many2one(
         "res.users", string="Done By", readonly=True,
         default=lambda self: self.env.user)
@@ -64,6 +72,11 @@ class SalesAllocationLog(models.Model):
             CREATE INDEX IF NOT EXISTS sales_allocation_log_to_notify_idx
                 ON sales_allocation_log (user_id)
              WHERE notified IS NOT TRUE AND event IN ('assigned', 'reassigned')
+        """)
+        # A pool claim counts the rep's claims of the day (daily limit).
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS sales_allocation_log_claimed_idx
+                ON sales_allocation_log (user_id, pool_id, date) WHERE event = 'claimed'
         """)
 
     @api.model

@@ -1,0 +1,454 @@
+# Copyright 2026 sales_allocation contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""crm.lead in the public lead pool: claim, release, the owner's activity clock and the
+reclaim deadline.
+
+Claims and releases run under row locks in one transaction: the rep's claim lock
+(``sales.allocation.pool.claim.lock``) and the leads themselves, ``FOR NO KEY UPDATE``
+(the lock an UPDATE takes, which still lets other tables reference the lead).  Under
+Odoo's REPEATABLE READ a claim that waited on a lead another claim took fails to
+serialize; Odoo's RPC layer retries it, and the retry refuses with a clear message.
+"""
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..engine import reclaim as clocks
+from .sales_allocation_pool import to_datetime
+
+RECLAIM_TIMERS = [("idle", "Not worked"), ("hold", "Held too long")]
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    pool_id = fields.Many2one(
+        "sales.allocation.pool", string="Lead Pool", index=True, copy=False,
+        ondelete="restrict", readonly=True,
+        help="The public pool this lead belongs to: without an owner anyone in the pool "
+             "may claim it; with one, the pool's timers may take it back.")
+    owner_activity_date = fields.Datetime(
+        string="Owner's Last Activity", readonly=True, copy=False,
+        help="The last time the salesperson worked this lead: a message or note, an "
+             "activity scheduled or done, a stage change or an edit; set when he got it.")
+    reclaim_deadline = fields.Datetime(
+        string="Reclaim Deadline", compute="_compute_reclaim_timers", store=True,
+        readonly=True, copy=False,
+        help="When the pool takes this lead back from its owner, unless he works it "
+             "(idle timer) or reaches the pool's goal (holding timer) first.")
+    reclaim_warn_date = fields.Datetime(
+        string="Warning From", compute="_compute_reclaim_timers", store=True,
+        readonly=True, copy=False)
+    reclaim_timer = fields.Selection(
+        RECLAIM_TIMERS, string="Reclaim Reason", compute="_compute_reclaim_timers",
+        store=True, readonly=True, copy=False)
+    reclaim_warned_deadline = fields.Datetime(
+        string="Warned For", readonly=True, copy=False,
+        help="The deadline the owner was last warned about; a new deadline gets a new "
+             "warning.")
+    pool_age_days = fields.Integer(
+        string="Age (days)", compute="_compute_pool_age_days",
+        help="Days since the lead was created.")
+    pool_is_mine = fields.Boolean(compute="_compute_pool_is_mine")
+
+    @api.depends("pool_id", "user_id", "owner_activity_date", "date_open", "type",
+                 "probability", "active", "pool_id.idle_days", "pool_id.max_hold_days",
+                 "pool_id.warn_days", "pool_id.hold_goal")
+    def _compute_reclaim_timers(self):
+        for lead in self:
+            timers = clocks.NO_TIMERS
+            if lead.pool_id and lead.user_id:
+                timers = lead.pool_id.sudo()._lead_timers(
+                    lead.owner_activity_date, lead.date_open, lead.type,
+                    lead.probability, lead.active)
+            lead.reclaim_deadline = fields.Datetime.to_string(timers.deadline) \
+                if timers.deadline else False
+            lead.reclaim_warn_date = fields.Datetime.to_string(timers.warn_from) \
+                if timers.warn_from else False
+            lead.reclaim_timer = timers.timer or False
+
+    def _compute_pool_age_days(self):
+        now = datetime.utcnow()
+        for lead in self:
+            created = to_datetime(lead.create_date)
+            lead.pool_age_days = (now - created).days if created else 0
+
+    def _compute_pool_is_mine(self):
+        for lead in self:
+            lead.pool_is_mine = lead.user_id.id == self.env.uid
+
+    @api.model_cr
+    def init(self):
+        super(CrmLead, self).init()
+        # The reclaim run reads only these: owned pool leads whose time has come.
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS crm_lead_reclaim_deadline_idx
+                ON crm_lead (reclaim_deadline) WHERE reclaim_deadline IS NOT NULL
+        """)
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS crm_lead_reclaim_warn_idx
+                ON crm_lead (reclaim_warn_date)
+             WHERE reclaim_warn_date IS NOT NULL
+               AND reclaim_warned_deadline IS DISTINCT FROM reclaim_deadline
+        """)
+
+    # ------------------------------------------------------------------ CRUD
+
+    @api.model
+    def create(self, vals):
+        """A lead created straight into a pool (no salesperson) waits there for a
+        claim instead of going through the rules; an explicit salesperson starts the
+        owner's activity clock."""
+        explicit_user = vals.get("user_id") or self.env.context.get("default_user_id")
+        if explicit_user and not vals.get("owner_activity_date"):
+            vals = dict(vals, owner_activity_date=fields.Datetime.now())
+        if not vals.get("pool_id") or explicit_user or self.env.context.get(
+                "sales_allocation_skip"):
+            return super(CrmLead, self).create(vals)
+        vals = dict(vals, user_id=False, allocation_state="pool",
+                    allocation_date=fields.Datetime.now())
+        lead = super(CrmLead, self.with_context(sales_allocation_skip=True)).create(vals)
+        lead = lead.with_env(self.env)
+        pool = lead.pool_id.sudo()
+        self.env["sales.allocation.allocator"]._insert_logs([(
+            lead.id, None, None, "pooled", None, None, lead.team_id.id or None,
+            _("Created in pool \"%s\".") % pool.name, pool.id)], fields.Datetime.now())
+        return lead
+
+    @api.multi
+    def write(self, vals):
+        """A new salesperson restarts the owner's clock; an edit by the owner is work."""
+        if self.env.context.get("sales_allocation_skip") or "owner_activity_date" in vals:
+            return super(CrmLead, self).write(vals)
+        if "user_id" in vals:
+            return super(CrmLead, self).write(dict(
+                vals, owner_activity_date=vals["user_id"] and fields.Datetime.now()))
+        result = super(CrmLead, self).write(vals)
+        self._pool_touch_owner()
+        return result
+
+    @api.multi
+    @api.returns("self", lambda value: value.id)
+    def message_post(self, body="", subject=None, message_type="notification",
+                     subtype=None, parent_id=False, attachments=None,
+                     content_subtype="html", **kwargs):
+        message = super(CrmLead, self).message_post(
+            body=body, subject=subject, message_type=message_type, subtype=subtype,
+            parent_id=parent_id, attachments=attachments,
+            content_subtype=content_subtype, **kwargs)
+        self._pool_touch_owner()
+        return message
+
+    # ------------------------------------------------------------------ buttons
+
+    @api.multi
+    def action_claim(self):
+        """Claim these pool leads for the current user. Button, list action and RPC."""
+        self._pool_claim(self.env.user)
+        return True
+
+    @api.multi
+    def action_release(self):
+        """Give these leads back to their pool (no reason). Button and RPC."""
+        self._pool_release()
+        return True
+
+    @api.multi
+    def action_release_wizard(self):
+        """The Release button of the form: asks for an optional reason first."""
+        action = self.env.ref(
+            "sales_allocation.sales_allocation_pool_release_action").read()[0]
+        action["context"] = {"active_model": "crm.lead", "active_ids": self.ids}
+        return action
+
+    # ------------------------------------------------------------------ the owner's clock
+
+    def _pool_touch_owner(self):
+        """The owner worked these leads now: restart their idle clock.
+
+        Only the leads the current user owns count; writes by others, the cron or the
+        mail gateway do not.
+        """
+        if self.env.context.get("sales_allocation_no_touch") or not self:
+            return
+        uid = self.env.uid
+        mine = self.filtered(lambda lead: lead.user_id.id == uid)
+        if mine:
+            # The low-level write, as the owner: the field is read-only to salesmen in
+            # write() (crm_lead_access.py), and sudo would make the superuser the last
+            # editor of the lead.  _write still checks the record rules.
+            mine._write({"owner_activity_date": fields.Datetime.now()})
+            mine.recompute()
+
+    # ------------------------------------------------------------------ claim
+
+    def _pool_claim(self, user, now=None):
+        """Give these pool leads to ``user`` if every check passes, all or nothing.
+
+        Checks, in this order, each refusal saying why and when to try again:
+        the lead is in a pool, the user may claim from it, nobody owns the lead yet,
+        the user is not in cooldown on it, the pool's daily limit and its open-lead
+        limit.  ``now`` (UTC) may be given by tests.
+        """
+        if not self:
+            return {}
+        now = to_datetime(now) or datetime.utcnow()
+        self.env["sales.allocation.pool.claim.lock"]._lock(user.id, now)
+        rows = self._pool_lock_rows()
+        by_pool = defaultdict(list)
+        pools = {}
+        for row in rows:
+            if not row["pool_id"]:
+                raise UserError(_(
+                    "Lead \"%s\" is not in a lead pool: only pool leads can be claimed. "
+                    "Ask its salesperson or a sales manager.") % row["name"])
+            pool = pools.get(row["pool_id"])
+            if pool is None:
+                pool = pools[row["pool_id"]] = self.env["sales.allocation.pool"].sudo(
+                    ).with_context(active_test=False).browse(row["pool_id"])
+            if not pool._is_claimer(user):
+                raise UserError(_(
+                    "You may not claim from pool \"%(pool)s\": only the members of its "
+                    "sales channel%(team)s and the salespeople listed on the pool may. "
+                    "Ask a sales manager to add you.") % {
+                        "pool": pool.name,
+                        "team": " \"%s\"" % pool.team_id.name if pool.team_id else ""})
+            if row["user_id"]:
+                self._pool_refuse_taken(row, user)
+            if not row["active"]:
+                raise UserError(_(
+                    "Lead \"%s\" is archived (lost): it cannot be claimed.") % row["name"])
+            by_pool[pool].append(row)
+        for pool, pool_rows in by_pool.items():
+            self._pool_check_cooldown(pool, pool_rows, user, now)
+            self._pool_check_limits(pool, len(pool_rows), user, now)
+        self._pool_give(by_pool, user, now, "claimed", "claimed", _(
+            "Claimed from pool \"%(pool)s\" by %(user)s."))
+        return {"claimed": len(rows)}
+
+    def _pool_lock_rows(self):
+        """Lock these leads (id order, so claims cannot deadlock) and read them."""
+        cr = self.env.cr
+        cr.execute("""
+            SELECT id, name, pool_id, user_id, active, team_id
+              FROM crm_lead WHERE id IN %s ORDER BY id
+               FOR NO KEY UPDATE
+        """, [tuple(self.ids)])
+        rows = cr.dictfetchall()
+        if len(rows) != len(set(self.ids)):
+            raise UserError(_(
+                "Some of these leads no longer exist (deleted meanwhile). Reload the "
+                "list and try again."))
+        return rows
+
+    def _pool_refuse_taken(self, row, user):
+        if row["user_id"] == user.id:
+            raise UserError(_("Lead \"%s\" is already yours.") % row["name"])
+        owner = self.env["res.users"].sudo().browse(row["user_id"])
+        raise UserError(_(
+            "Lead \"%(lead)s\" was already taken by %(user)s. Pick another lead from the "
+            "pool.") % {"lead": row["name"], "user": owner.name})
+
+    def _pool_check_cooldown(self, pool, rows, user, now):
+        if not pool.cooldown_days:
+            return
+        since = now - timedelta(days=pool.cooldown_days)
+        given_back = self._pool_given_back([row["id"] for row in rows], since, user.id)
+        for row in rows:
+            when = given_back.get(row["id"], {}).get(user.id)
+            if when:
+                localized = pool.with_context(tz=user.tz, lang=user.lang)
+                raise UserError(_(
+                    "You gave lead \"%(lead)s\" back on %(when)s: pool \"%(pool)s\" has a "
+                    "cooldown of %(days)d days, so you may claim it again from "
+                    "%(until)s.") % {
+                        "lead": row["name"], "pool": pool.name,
+                        "when": localized._user_datetime(when),
+                        "days": pool.cooldown_days,
+                        "until": localized._user_datetime(
+                            clocks.cooldown_end(when, pool.cooldown_days))})
+
+    def _pool_check_limits(self, pool, count, user, now):
+        cr = self.env.cr
+        localized = pool.with_context(tz=user.tz, lang=user.lang)
+        if pool.max_claims_per_day:
+            day_start, day_end = clocks.claim_day(now, user.tz)
+            cr.execute("""
+                SELECT count(*) FROM sales_allocation_log
+                 WHERE event = 'claimed' AND user_id = %s AND pool_id = %s
+                   AND date >= %s AND date < %s
+            """, [user.id, pool.id, day_start, day_end])
+            claimed = cr.fetchone()[0]
+            if claimed + count > pool.max_claims_per_day:
+                raise UserError(_(
+                    "Daily limit reached: you have claimed %(claimed)d of the "
+                    "%(limit)d leads a day you may take from pool \"%(pool)s\"%(asked)s. "
+                    "The limit resets at midnight in your time zone: try again after "
+                    "%(reset)s.") % {
+                        "claimed": claimed, "limit": pool.max_claims_per_day,
+                        "pool": pool.name,
+                        "asked": _(" (you asked for %d more)") % count if count > 1 else "",
+                        "reset": localized._user_datetime(day_end)})
+        if pool.max_open_leads:
+            cr.execute("""
+                SELECT count(*) FROM crm_lead
+                 WHERE user_id = %s AND pool_id = %s AND active
+                   AND COALESCE(probability, 0) < 100
+            """, [user.id, pool.id])
+            held = cr.fetchone()[0]
+            if held + count > pool.max_open_leads:
+                raise UserError(_(
+                    "You hold %(held)d open leads from pool \"%(pool)s\" and may hold "
+                    "%(limit)d at once%(asked)s. Win, lose or release one of them, then "
+                    "claim again.") % {
+                        "held": held, "limit": pool.max_open_leads, "pool": pool.name,
+                        "asked": _(" (you asked for %d more)") % count if count > 1 else ""})
+
+    @api.model
+    def _pool_given_back(self, lead_ids, since, user_id=None):
+        """lead id -> {user id: the last time he released it or had it reclaimed},
+        counting only give-backs after ``since``."""
+        query = """
+            SELECT lead_id, previous_user_id, max(date) FROM sales_allocation_log
+             WHERE lead_id IN %s AND event IN ('released', 'reclaimed')
+               AND previous_user_id IS NOT NULL AND date > %s
+        """
+        params = [tuple(lead_ids), since]
+        if user_id:
+            query += " AND previous_user_id = %s"
+            params.append(user_id)
+        self.env.cr.execute(query + " GROUP BY lead_id, previous_user_id", params)
+        result = defaultdict(dict)
+        for lead_id, given_by, when in self.env.cr.fetchall():
+            result[lead_id][given_by] = to_datetime(when)
+        return result
+
+    @api.model
+    def _pool_cooldown_users(self, lead_ids, cooldown_days, now):
+        """lead id -> ids of the users in cooldown on it at ``now``."""
+        if not cooldown_days or not lead_ids:
+            return {}
+        since = now - timedelta(days=cooldown_days)
+        return {lead_id: set(users) for lead_id, users in
+                self._pool_given_back(lead_ids, since).items()}
+
+    def _pool_give(self, rows_by_pool, user, now, state, event, template):
+        """Make ``user`` the owner of these locked pool leads (claim, assignment)."""
+        allocator = self.env["sales.allocation.allocator"]
+        log_rows, followers = [], []
+        for pool, rows in rows_by_pool.items():
+            team = pool.team_id or user.sale_team_id
+            reason = template % {"pool": pool.name, "user": user.name}
+            moment = fields.Datetime.to_string(now)
+            vals = {
+                "user_id": user.id, "owner_activity_date": moment, "date_open": moment,
+                "allocation_state": state, "allocation_date": moment,
+                "allocation_reason": reason, "reclaim_warned_deadline": False,
+            }
+            if team:
+                vals["team_id"] = team.id
+            self.browse([row["id"] for row in rows])._pool_write(vals)
+            for row in rows:
+                log_rows.append((row["id"], user.id, row["user_id"], event, None, None,
+                                 team.id or row["team_id"], reason, pool.id))
+                followers.append((row["id"], user.id))
+        allocator._add_followers(followers)
+        allocator._insert_logs(log_rows, now)
+        self._pool_drop_warnings()
+
+    def _pool_write(self, vals):
+        """Write pool moves: no 'manual' log, no tracking mail, no owner's clock."""
+        self.sudo().with_context(sales_allocation_skip=True, tracking_disable=True).write(
+            vals)
+
+    def _pool_drop_warnings(self):
+        """Remove the reclaim warnings of these leads: they no longer apply."""
+        if not self:
+            return
+        activity_type = self.env.ref(
+            "sales_allocation.mail_activity_type_pool_reclaim", raise_if_not_found=False)
+        if activity_type:
+            self.env["mail.activity"].sudo().search([
+                ("res_model", "=", "crm.lead"), ("res_id", "in", self.ids),
+                ("activity_type_id", "=", activity_type.id)]).unlink()
+
+    # ------------------------------------------------------------------ release
+
+    def _pool_release(self, reason=None, now=None):
+        """Give these leads back to their pool; the releasing owner's cooldown starts.
+
+        The owner releases his own leads; sales managers may release anyone's.
+        """
+        if not self:
+            return {}
+        now = to_datetime(now) or datetime.utcnow()
+        manager = self.env.user.has_group("sales_team.group_sale_salesman_all_leads")
+        rows = self._pool_lock_rows()
+        for row in rows:
+            if not row["pool_id"]:
+                raise UserError(_(
+                    "Lead \"%s\" did not come from a lead pool, so it cannot be released. "
+                    "Ask a sales manager to move it into a pool.") % row["name"])
+            if not row["user_id"]:
+                raise UserError(_(
+                    "Lead \"%s\" is already in the pool: nobody owns it.") % row["name"])
+            if row["user_id"] != self.env.uid and not manager:
+                raise UserError(_(
+                    "Lead \"%s\" is not yours: only its salesperson or a sales manager "
+                    "may release it.") % row["name"])
+        text = _("Released by %s.") % self.env.user.name
+        if reason and reason.strip():
+            text = "%s %s" % (text, reason.strip())
+        self._pool_write({
+            "user_id": False, "owner_activity_date": False, "allocation_state": "pool",
+            "allocation_date": fields.Datetime.to_string(now), "allocation_reason": text,
+            "reclaim_warned_deadline": False,
+        })
+        self.env["sales.allocation.allocator"]._insert_logs([
+            (row["id"], None, row["user_id"], "released", None, None, row["team_id"],
+             text, row["pool_id"]) for row in rows], now)
+        self._pool_drop_warnings()
+        return {"released": len(rows)}
+
+    # ------------------------------------------------------------------ admin actions
+
+    def _pool_assign(self, user, now=None):
+        """A manager gives these pool leads to ``user`` directly: no limit, no
+        cooldown, no membership check; logged as ``manual``."""
+        self.env["sales.allocation.pool"]._check_pool_manager()
+        now = to_datetime(now) or datetime.utcnow()
+        rows = self._pool_lock_rows()
+        by_pool = defaultdict(list)
+        Pool = self.env["sales.allocation.pool"].sudo().with_context(active_test=False)
+        for row in rows:
+            if not row["pool_id"]:
+                raise UserError(_(
+                    "Lead \"%s\" is not in a lead pool: set its salesperson on the lead "
+                    "instead.") % row["name"])
+            by_pool[Pool.browse(row["pool_id"])].append(row)
+        self._pool_give(by_pool, user, now, "manual", "manual", _(
+            "Assigned from pool \"%(pool)s\" to %(user)s by a manager."))
+        return {"assigned": len(rows)}
+
+    def _pool_move(self, pool, now=None):
+        """A manager puts these leads into ``pool``, without owner, ready to claim."""
+        self.env["sales.allocation.pool"]._check_pool_manager()
+        now = to_datetime(now) or datetime.utcnow()
+        rows = self._pool_lock_rows()
+        text = _("Moved into pool \"%(pool)s\" by %(user)s.") % {
+            "pool": pool.name, "user": self.env.user.name}
+        vals = {
+            "pool_id": pool.id, "user_id": False, "owner_activity_date": False,
+            "allocation_state": "pool", "allocation_date": fields.Datetime.to_string(now),
+            "allocation_reason": text, "reclaim_warned_deadline": False,
+        }
+        if pool.team_id:
+            vals["team_id"] = pool.team_id.id
+        self._pool_write(vals)
+        self.env["sales.allocation.allocator"]._insert_logs([
+            (row["id"], None, row["user_id"], "manual", None, None,
+             pool.team_id.id or row["team_id"], text, pool.id) for row in rows], now)
+        self._pool_drop_warnings()
+        return {"moved": len(rows)}
