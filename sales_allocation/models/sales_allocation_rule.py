@@ -13,6 +13,13 @@ SEGMENTS = [
     ("mid_market", "Mid-Market"),
     ("small_business", "Small Business"),
 ]
+# When a rule acts: on new leads, or as a hand-off later in the lead's life.
+TRIGGERS = [
+    ("create", "New lead"),
+    ("convert", "Converted to opportunity"),
+    ("stage", "Enters a stage"),
+    ("won", "Won"),
+]
 
 
 def parse_lead_domain(env, text):
@@ -63,10 +70,24 @@ class SalesAllocationRule(models.Model):
 
     # target
     target_type = fields.Selection(
-        [("user", "Salesperson"), ("queue", "Round-robin queue")],
+        [("user", "Salesperson"), ("queue", "Round-robin queue"),
+         ("matrix", "Region x product line matrix")],
         string="Send To", required=True, default="queue")
     user_id = fields.Many2one("res.users", string="Salesperson")
     queue_id = fields.Many2one("sales.allocation.queue", string="Queue")
+    matrix_id = fields.Many2one(
+        "sales.allocation.matrix", string="Matrix", ondelete="restrict",
+        help="The lead goes to the cell of its region and product line. With no cell "
+             "for it, the next rule is tried.")
+    trigger = fields.Selection(
+        TRIGGERS, string="When", required=True, default="create", index=True,
+        help="New lead: when a lead is created (or re-allocated).\n"
+             "Converted / Enters a stage / Won: a hand-off later in the sale, e.g. "
+             "qualified opportunities to the account executives, won deals to customer "
+             "success. The previous owner stays a follower.")
+    stage_ids = fields.Many2many(
+        "crm.stage", string="Stages",
+        help="The rule acts when an opportunity enters one of these stages.")
     team_id = fields.Many2one(
         "crm.team", string="Sales Channel",
         help="Sales channel set on the lead. Empty: the queue's channel, else the "
@@ -89,7 +110,7 @@ class SalesAllocationRule(models.Model):
         for rule in self:
             rule._parsed_domain()
 
-    @api.constrains("target_type", "user_id", "queue_id")
+    @api.constrains("target_type", "user_id", "queue_id", "matrix_id")
     def _check_target(self):
         for rule in self:
             missing = rule._missing_target_message()
@@ -148,7 +169,18 @@ class SalesAllocationRule(models.Model):
         if self.target_type == "queue" and not self.queue_id:
             return _("Rule \"%s\" sends leads to a round-robin queue: choose the queue.") % (
                 self.name)
+        if self.target_type == "matrix" and not self.matrix_id:
+            return _("Rule \"%s\" sends leads to a region x product line matrix: choose "
+                     "the matrix.") % self.name
         return None
+
+    @api.constrains("trigger", "stage_ids")
+    def _check_stage_ids(self):
+        for rule in self:
+            if rule.trigger == "stage" and not rule.stage_ids:
+                raise ValidationError(_(
+                    "Rule \"%s\" acts when an opportunity enters a stage: choose the "
+                    "stages.") % rule.name)
 
     def _parsed_domain(self):
         """The rule's domain as a list, or a ValidationError saying what to fix."""
@@ -185,18 +217,21 @@ class SalesAllocationRule(models.Model):
             revenue_max=self.revenue_max or None,
             has_domain=bool(domain),
             owner_continuity=self.owner_continuity,
+            matrix_id=self.matrix_id.id or None,
+            stage_ids=frozenset(self.stage_ids.ids if self.trigger == "stage" else ()),
         ), domain
 
     @api.model
-    @tools.ormcache("company_id")
-    def _engine_rules(self, company_id=None):
-        """Active rules, compiled for the engine, cached until a rule changes.
+    @tools.ormcache("company_id", "trigger")
+    def _engine_rules(self, company_id=None, trigger="create"):
+        """Active rules of ``trigger``, compiled for the engine, cached until a rule
+        changes.
 
         Returns (rules, domains): a tuple of engine Rules in order and a dict
         rule id -> domain list for the rules that have one.
         """
         rules = self.sudo().with_context(lang="en_US").search([
-            ("company_id", "in", [company_id, False])])
+            ("company_id", "in", [company_id, False]), ("trigger", "=", trigger)])
         compiled, domains = [], {}
         for rule in rules:
             engine_rule, domain = rule._to_engine_rule()
@@ -204,3 +239,17 @@ class SalesAllocationRule(models.Model):
             if domain:
                 domains[rule.id] = domain
         return tuple(compiled), domains
+
+    @api.model
+    @tools.ormcache()
+    def _handoff_watch(self):
+        """What lead changes the active hand-off rules react to, in any company:
+        ``{'convert': bool, 'won': bool, 'stage': frozenset of stage ids}``. Cheap to
+        ask on every lead write; cached until a rule changes."""
+        rules = self.sudo().search([("trigger", "!=", "create")])
+        return {
+            "convert": any(rule.trigger == "convert" for rule in rules),
+            "won": any(rule.trigger == "won" for rule in rules),
+            "stage": frozenset(rules.filtered(
+                lambda rule: rule.trigger == "stage").mapped("stage_ids").ids),
+        }
