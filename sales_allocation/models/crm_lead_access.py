@@ -16,9 +16,14 @@ outside "User: All Documents" (sales and allocation managers are in it):
 
 ``sales_allocation_skip`` in the context does not lift any of this: a context can be sent
 by any RPC caller.
+
+The buttons RPC clients call (claim, release, allocate) first check the ids they were
+given (``rpc.check_ids``): integers, of leads that exist.
 """
 from odoo import SUPERUSER_ID, _, api, models
 from odoo.exceptions import AccessError
+
+from ..rpc import check_ids
 
 # Written only by the allocation (and by managers); never by a salesman directly.
 ALLOCATION_FIELDS = (
@@ -49,6 +54,21 @@ class CrmLead(models.Model):
             if "user_id" in vals:
                 self._check_owner_change(vals["user_id"] or False)
         return super(CrmLead, self).write(vals)
+
+    @api.multi
+    def action_claim(self):
+        check_ids(self, _("leads"))
+        return super(CrmLead, self).action_claim()
+
+    @api.multi
+    def action_release(self):
+        check_ids(self, _("leads"))
+        return super(CrmLead, self).action_release()
+
+    @api.multi
+    def action_allocate(self):
+        check_ids(self, _("leads"))
+        return super(CrmLead, self).action_allocate()
 
     @api.model
     def _may_assign_leads(self):

@@ -220,6 +220,10 @@ class CrmLead(models.Model):
             if not row["active"]:
                 raise UserError(_(
                     "Lead \"%s\" is archived (lost): it cannot be claimed.") % row["name"])
+            if (row["probability"] or 0) >= 100:
+                raise UserError(_(
+                    "Lead \"%s\" is already won: there is nothing left to claim.")
+                    % row["name"])
             by_pool[pool].append(row)
         for pool, pool_rows in by_pool.items():
             self._pool_check_cooldown(pool, pool_rows, user, now)
@@ -232,7 +236,7 @@ class CrmLead(models.Model):
         """Lock these leads (id order, so claims cannot deadlock) and read them."""
         cr = self.env.cr
         cr.execute("""
-            SELECT id, name, pool_id, user_id, active, team_id
+            SELECT id, name, pool_id, user_id, active, team_id, probability
               FROM crm_lead WHERE id IN %s ORDER BY id
                FOR NO KEY UPDATE
         """, [tuple(self.ids)])

@@ -17,6 +17,7 @@ from odoo.tools import html_escape, split_every
 
 from ..concurrency import cron_retry
 from ..engine import reclaim as clocks
+from ..rpc import check_ids
 from .sales_allocation_allocator import _values_sql
 
 _logger = logging.getLogger(__name__)
@@ -183,6 +184,7 @@ class SalesAllocationPool(models.Model):
         the same call serves the button and RPC.
         """
         self._check_pool_manager()
+        check_ids(self, _("lead pools"))
         summary = self._reclaim(pool_ids=self.ids)
         message = _("%(warned)d owners warned, %(reclaimed)d leads taken back "
                     "(%(reallocated)d re-allocated).") % summary
