@@ -34,15 +34,13 @@ setup:
 # then serve it. A database left half-created (module not installed) is re-created.
 run: setup
 	@state="$$(tools/db.sh module-state '$(DB)')"; \
-	if [ "$$state" = installed ]; then \
-	    echo "run: database $(DB) ready (sales_allocation installed)"; \
-	else \
-	    if [ "$$state" != absent ]; then \
-	        echo "run: database $(DB) exists but sales_allocation is not installed in it ($$state): re-creating it"; \
-	        tools/db.sh drop '$(DB)'; \
-	    fi; \
-	    tools/db.sh create '$(DB)'; \
-	fi
+	case "$$state" in \
+	    absent) tools/db.sh create '$(DB)' ;; \
+	    empty|not-listed|uninstalled|uninstallable|"to install") \
+	        echo "run: database $(DB) exists but sales_allocation was never installed in it ($$state): re-creating it"; \
+	        tools/db.sh drop '$(DB)'; tools/db.sh create '$(DB)' ;; \
+	    *) echo "run: database $(DB) ready (sales_allocation $$state)" ;; \
+	esac
 	@echo "run: serving $(DB) on http://localhost:$(PORT)  (login admin / password admin; Ctrl-C stops)"
 	@exec $(ODOO) -d '$(DB)' --db-filter='^$(DB)$$' --http-port=$(PORT) \
 	    --longpolling-port=$$(( $(PORT) + 3 )) --workers=0 $(ODOO_ARGS)

@@ -6,7 +6,8 @@
 # Idempotent: when everything is in place it only checks (well under 3 s).
 #
 #   tools/setup.sh             everything above
-#   tools/setup.sh --browser   also Debian's chromium (for UI checks / screenshots)
+#   tools/setup.sh --browser   also Debian's chromium and a CJK font, and the browser
+#                              test venv .venv-browser/ (Python 3.11 + Playwright)
 #
 # Environment: PYTHON (interpreter for the venv, default pyenv's 3.7.16),
 #              PG_VERSION / PG_CLUSTER (default 15 / main).
@@ -55,7 +56,7 @@ as_postgres() {
 # gcc, libpq-dev and postgresql are in the image; they are checked too so that a
 # leaner machine fails here, early, rather than in the middle of a pip build.
 APT_PKGS=(libldap2-dev libsasl2-dev libpq-dev gcc "postgresql-$PG_VERSION")
-[ "$WANT_BROWSER" = 1 ] && APT_PKGS+=(chromium)
+[ "$WANT_BROWSER" = 1 ] && APT_PKGS+=(chromium fonts-wqy-zenhei)
 missing=()
 for pkg in "${APT_PKGS[@]}"; do
     status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
@@ -64,7 +65,7 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing system packages: ${missing[*]}"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 else
     say "system packages present (${APT_PKGS[*]})"
 fi
@@ -123,6 +124,23 @@ if [ ! -x "$TOOLS/node_modules/.bin/lessc" ]; then
     npm install --prefix "$TOOLS" --no-audit --no-fund --loglevel=error "$LESS_SPEC"
 else
     say "lessc present (.tools/node_modules/.bin/lessc)"
+fi
+
+# --- 3b. browser tests (--browser only): Playwright drives Debian's chromium -------------
+# Its own venv: Playwright needs Python >= 3.8, Odoo 11 needs 3.7. Never
+# `playwright install`: the tests launch the system chromium (tests/browser/conftest.py).
+BROWSER_VENV="$ROOT/.venv-browser"
+BROWSER_PINS=(playwright==1.65.2 pytest==9.2.0)
+if [ "$WANT_BROWSER" = 1 ]; then
+    if ! "$BROWSER_VENV/bin/python" -c 'import playwright, pytest' 2>/dev/null; then
+        browser_py="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")/versions/3.11.7/bin/python"
+        [ -x "$browser_py" ] || browser_py="$(command -v python3.11 || command -v python3)"
+        say "creating browser test venv $BROWSER_VENV with $browser_py"
+        "$browser_py" -m venv "$BROWSER_VENV"
+        "$BROWSER_VENV/bin/python" -m pip install -q "${BROWSER_PINS[@]}"
+    else
+        say "browser test venv present (.venv-browser)"
+    fi
 fi
 
 # --- 4. PostgreSQL ---------------------------------------------------------------
