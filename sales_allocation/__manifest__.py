@@ -39,6 +39,7 @@
     "demo": [
         "demo/sales_allocation_demo.xml",
         "demo/sales_allocation_matrix_demo.xml",
+        "demo/sales_allocation_pool_demo.xml",
     ],
     "qweb": [
         "static/src/xml/matrix_grid.xml",

@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import html_escape, split_every
 
 from ..concurrency import cron_retry
@@ -174,6 +174,21 @@ class SalesAllocationPool(models.Model):
                     "Pool \"%s\" re-allocates reclaimed leads through a queue: choose the "
                     "queue, or send them back to the pool.") % pool.name)
 
+    @api.multi
+    def unlink(self):
+        Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
+        Rule = self.env["sales.allocation.rule"].sudo().with_context(active_test=False)
+        for pool in self:
+            leads = Lead.search_count([("pool_id", "=", pool.id)])
+            rules = Rule.search_count([("pool_id", "=", pool.id)])
+            if leads or rules:
+                raise UserError(_(
+                    "Pool \"%(pool)s\" still has %(leads)d leads and %(rules)d rules "
+                    "sending leads to it. Move the leads to another pool and change the "
+                    "rules, or archive the pool instead.") % {
+                        "pool": pool.name, "leads": leads, "rules": rules})
+        return super(SalesAllocationPool, self).unlink()
+
     # ------------------------------------------------------------------ buttons
 
     @api.multi
@@ -218,14 +233,6 @@ class SalesAllocationPool(models.Model):
         self.ensure_one()
         pool = self.sudo()
         return user in pool.user_ids or (pool.team_id and user.sale_team_id == pool.team_id)
-
-    @api.model
-    def _claimable_pool_ids(self, user):
-        """Ids of the active pools ``user`` may claim from."""
-        return self.sudo().search([
-            "|", ("user_ids", "in", user.ids),
-            "&", ("team_id", "!=", False), ("team_id", "=", user.sale_team_id.id),
-        ]).ids
 
     # ------------------------------------------------------------------ timers
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests.common import SavepointCase
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.sales_allocation.models.sales_allocation_pool import (
     LOCK_SKIP_SQL, RECLAIM_DUE_SQL, WARN_DUE_SQL)
@@ -354,8 +355,8 @@ class TestReclaim(PoolCase):
         lead = self._pool_leads()
         start = datetime.utcnow()
         self._claim(lead, self.rep_a, now=start)
-        self.assertEqual(self._reclaim(start + DAY),
-                         dict(self._reclaim(start + DAY), warned=0, reclaimed=0))
+        summary = self._reclaim(start + DAY)
+        self.assertEqual((summary["warned"], summary["reclaimed"]), (0, 0))
         # Day 2: inside the warning window (deadline day 3, warning 1 day before).
         summary = self._reclaim(start + 2 * DAY + MINUTE)
         self.assertEqual((summary["warned"], summary["reclaimed"]), (1, 0))
@@ -577,3 +578,61 @@ class TestAdminActions(PoolCase):
             lead.sudo(self.rep_a)._pool_assign(self.rep_a)
         with self.assertRaises(AccessError):
             lead.sudo(self.rep_a)._pool_move(self.pool)
+
+
+class TestPoolInterface(PoolCase):
+
+    def test_claimable_leads_action_shows_the_reps_pools_only(self):
+        other_pool = self.Pool.create({"name": "Outsiders' pool",
+                                       "team_id": self.outside_team.id})
+        mine = self._pool_leads(2)
+        theirs = self._pool_leads(pool=other_pool)
+        self._claim(mine[1], self.rep_b)
+        action = self.env.ref("sales_allocation.crm_lead_action_pool_claimable")
+        domain = safe_eval(action.domain, {"uid": self.rep_a.id})
+        found = self.Lead.sudo(self.rep_a).search(domain)
+        self.assertIn(mine[0], found)
+        self.assertNotIn(mine[1], found, "taken already")
+        self.assertNotIn(theirs, found, "not his pool")
+        self.pool.user_ids = [(4, self.rep_d.id)]
+        self.assertIn(mine[0], self.Lead.sudo(self.rep_d).search(
+            safe_eval(action.domain, {"uid": self.rep_d.id})))
+        mine_action = self.env.ref("sales_allocation.crm_lead_action_pool_mine")
+        self.assertEqual(self.Lead.sudo(self.rep_b).search(
+            safe_eval(mine_action.domain, {"uid": self.rep_b.id})), mine[1])
+
+    def test_pool_views_render_for_a_rep(self):
+        Lead = self.Lead.sudo(self.rep_a)
+        for xml_id, view_type in (
+                ("sales_allocation.crm_lead_view_kanban_pool", "kanban"),
+                ("sales_allocation.crm_lead_view_tree_pool", "tree"),
+                ("sales_allocation.crm_lead_view_search_pool", "search"),
+                ("crm.crm_case_form_view_leads", "form"),
+                ("crm.crm_case_form_view_oppor", "form")):
+            arch = Lead.fields_view_get(self.env.ref(xml_id).id, view_type)["arch"]
+            self.assertIn("pool_id", arch, xml_id)
+        form = Lead.fields_view_get(
+            self.env.ref("crm.crm_case_form_view_leads").id, "form")["arch"]
+        self.assertIn("action_claim", form)
+        self.assertIn("action_release_wizard", form)
+        self.env["sales.allocation.pool"].sudo(self.manager).fields_view_get(
+            self.env.ref("sales_allocation.sales_allocation_pool_view_form").id, "form")
+
+    def test_form_buttons_follow_the_owner(self):
+        lead = self._pool_leads()
+        self.assertFalse(lead.sudo(self.rep_a).pool_is_mine)
+        self._claim(lead, self.rep_a)
+        lead.invalidate_cache()
+        self.assertTrue(lead.sudo(self.rep_a).pool_is_mine)
+        self.assertFalse(lead.sudo(self.manager).pool_is_mine)
+        action = lead.sudo(self.rep_a).action_release_wizard()
+        self.assertEqual(action["res_model"], "sales.allocation.pool.release")
+        self.assertEqual(action["context"]["active_ids"], lead.ids)
+
+    def test_a_pool_in_use_cannot_be_deleted(self):
+        self._pool_leads()
+        with self.assertRaisesRegex(UserError, "still has 1 leads and 0 rules"):
+            self.pool.unlink()
+        empty = self.Pool.create({"name": "Empty pool"})
+        empty.unlink()
+        self.assertFalse(empty.exists())
