@@ -36,7 +36,7 @@ class SalesAllocationMatrix(models.Model):
             "sales.allocation.matrix"))
     product_category_ids = fields.Many2many(
         "product.category", "sales_allocation_matrix_category_rel", "matrix_id",
-        "category_id", string="Product Lines",
+        "category_id", string="Product lines",
         help="The columns of the grid. Categories that have a cell are shown too.")
     cell_ids = fields.One2many(
         "sales.allocation.matrix.cell", "matrix_id", string="Cells", copy=True)
@@ -57,9 +57,8 @@ class SalesAllocationMatrix(models.Model):
                 matrix.gap_count = 0
                 continue
             grid = matrix.get_grid()
-            matrix.cell_count = len(matrix.cell_ids)
-            matrix.gap_count = sum(1 for row in grid["rows"] for entry in row["cells"]
-                                   if entry["state"] == "gap")
+            matrix.cell_count = grid["cell_count"]
+            matrix.gap_count = grid["gap_count"]
 
     @api.multi
     def get_grid(self):
@@ -97,6 +96,9 @@ class SalesAllocationMatrix(models.Model):
         return {
             "id": self.id,
             "name": self.name,
+            "cell_count": len(cells),
+            "gap_count": sum(1 for row in rows for entry in row["cells"]
+                             if entry["state"] == "gap"),
             "columns": [{"id": category.id, "name": category.name,
                          "full_name": category.complete_name} for category in categories],
             "rows": rows,

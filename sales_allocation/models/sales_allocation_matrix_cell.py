@@ -30,7 +30,7 @@ class SalesAllocationMatrixCell(models.Model):
     region_id = fields.Many2one(
         "sales.allocation.region", string="Region", required=True, ondelete="cascade")
     product_category_id = fields.Many2one(
-        "product.category", string="Product Line", required=True, ondelete="cascade",
+        "product.category", string="Product line", required=True, ondelete="cascade",
         help="Also covers the sub-categories of this category, unless they have a cell "
              "of their own.")
     target_type = fields.Selection(

@@ -46,6 +46,12 @@ def _login(page, odoo_server):
     page.add_style_tag(content=".o_tooltip { display: none !important; }")
 
 
+def _screenshot(page, path, **kw):
+    """After the client's "Loading" bubble is gone."""
+    page.wait_for_selector(".o_loading", state="hidden")
+    page.screenshot(path=str(path), **kw)
+
+
 def _square(page, region_id, category_id):
     return page.locator(".o_matrix_cell[data-region-id='%d'][data-category-id='%d']"
                         % (region_id, category_id))
@@ -62,11 +68,16 @@ def test_matrix_grid(page, odoo_server, demo, screenshots):
     region_count = odoo_server.execute("sales.allocation.region", "search_count", [])
     assert page.locator(".o_matrix_table tbody tr").count() == region_count
     headers = page.locator(".o_matrix_table thead th.o_matrix_column").all_inner_texts()
-    assert [h.strip() for h in headers] == ["服务器", "GPU 服务器", "存储", "软件与云服务"]
+    headers = [header.strip() for header in headers]
+    assert sorted(headers) == sorted(["服务器", "GPU 服务器", "存储", "软件与云服务"])
+    # Product lines in tree order: a sub-category right after its parent.
+    assert headers.index("GPU 服务器") == headers.index("服务器") + 1
     # Gaps stand out, and there are exactly as many as the matrix counts.
     matrix = odoo_server.execute("sales.allocation.matrix", "read", [demo["matrix"]],
                                  ["gap_count"])[0]
-    assert page.locator(".o_matrix_cell_gap").count() == matrix["gap_count"] > 0
+    gaps = matrix["gap_count"]
+    assert page.locator(".o_matrix_cell_gap").count() == gaps > 0
+    assert str(gaps) in page.locator(".o_matrix_gap_count").inner_text()
     gap_color = page.locator(".o_matrix_cell_gap").first.evaluate(
         "el => getComputedStyle(el).backgroundColor")
     plain_color = page.locator(".o_matrix_cell_direct").first.evaluate(
@@ -85,7 +96,7 @@ def test_matrix_grid(page, odoo_server, demo, screenshots):
     assert "西南" in page.locator(".modal-dialog .o_field_widget[name=region_id] input").input_value()
     page.fill(".modal-dialog .o_field_widget[name=user_id] input", "张伟")
     page.click(".ui-autocomplete .ui-menu-item a:has-text('张伟')")
-    page.screenshot(path=str(screenshots / "matrix-cell-dialog.png"))
+    _screenshot(page, screenshots / "matrix-cell-dialog.png")
     page.click(".modal-dialog .modal-footer .btn-primary")
     page.wait_for_selector(".modal-dialog", state="detached")
     assert dialog
@@ -98,7 +109,9 @@ def test_matrix_grid(page, odoo_server, demo, screenshots):
     gpu = _square(page, demo["west"], demo["gpu"])
     assert "o_matrix_cell_inherited" in gpu.get_attribute("class")
     assert "张伟" in gpu.inner_text()
-    page.screenshot(path=str(screenshots / "matrix.png"), full_page=True)
+    assert page.locator(".o_matrix_cell_gap").count() == gaps - 2
+    assert str(gaps - 2) in page.locator(".o_matrix_gap_count").inner_text()
+    _screenshot(page, screenshots / "matrix.png", full_page=True)
 
     cells = odoo_server.execute(
         "sales.allocation.matrix.cell", "search_read",
