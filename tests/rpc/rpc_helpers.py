@@ -5,6 +5,8 @@ They set up what a test needs as admin, over XML-RPC, through sales_allocation_c
 assert. Every name carries a random suffix: the RPC database is shared by all test
 modules of a session, and a developer may run the tests twice on the same database.
 """
+import os
+import subprocess
 import sys
 import threading
 import uuid
@@ -143,3 +145,57 @@ def run_threads(target, args_list, timeout=300):
         thread.join(timeout)
         assert not thread.is_alive(), "a thread of the test hung for %s s" % timeout
     return outcomes
+
+
+def insert_due_pool_leads(server, count, pool_id, owner_ids, prefix, days_idle=10):
+    """``count`` leads of ``pool_id``, owned in turn by ``owner_ids``, idle for
+    ``days_idle`` days and past their reclaim deadline, inserted with SQL.
+
+    Returns {lead id: owner id}.
+    """
+    rows = server.sql("""
+        WITH owners AS (
+            SELECT row_number() OVER () - 1 AS pos, owner
+              FROM unnest(%s::int[]) AS owner
+        ), new AS (
+            INSERT INTO crm_lead (name, type, active, probability, company_id, pool_id,
+                                  user_id, allocation_state, owner_activity_date,
+                                  date_open, reclaim_deadline, reclaim_timer,
+                                  create_date, write_date, create_uid, write_uid)
+            SELECT %s || ' ' || n, 'lead', TRUE, 10,
+                   (SELECT id FROM res_company ORDER BY id LIMIT 1), %s,
+                   (SELECT owner FROM owners WHERE pos = n %% %s), 'claimed',
+                   now() at time zone 'UTC' - %s * interval '1 day',
+                   now() at time zone 'UTC' - %s * interval '1 day',
+                   now() at time zone 'UTC' - interval '1 hour', 'idle',
+                   now() at time zone 'UTC', now() at time zone 'UTC', 1, 1
+              FROM generate_series(1, %s) AS n
+            RETURNING id, user_id
+        )
+        SELECT id, user_id FROM new ORDER BY id
+    """, (list(owner_ids), prefix, pool_id, len(owner_ids), days_idle, days_idle, count))
+    return dict(rows)
+
+
+def wait_until(predicate, timeout=60.0, interval=0.05, what="condition"):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %s s waiting for %s" % (timeout, what))
+
+
+def run_cli(server, *args, login="admin", password="admin", stdin=None, check=None):
+    env = dict(os.environ, SA_URL=server.url, SA_DB=server.db, SA_LOGIN=login,
+               SA_PASSWORD=password)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sales_allocation_client"] + list(args), cwd=str(ROOT),
+        env=env, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        universal_newlines=True, timeout=300)
+    if check is not None:
+        assert proc.returncode == check, (proc.returncode, proc.stdout, proc.stderr)
+    return proc

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from rpc_helpers import (
-    ROOT, client, create_leads, make_queue, make_rule, make_tag, make_user, unique)
+    ROOT, client, create_leads, make_queue, make_rule, make_user, run_cli, unique)
 from sales_allocation_client import (
     OdooAccessDenied, OdooAccessError, OdooClient, OdooError, OdooUserError,
     RequestsTransport, TransportError)
@@ -236,18 +236,6 @@ def test_parse_domain():
 
 
 # ---------------------------------------------------------------------- command line
-
-def run_cli(server, *args, login="admin", password="admin", stdin=None, check=None):
-    env = dict(os.environ, SA_URL=server.url, SA_DB=server.db, SA_LOGIN=login,
-               SA_PASSWORD=password)
-    proc = subprocess.run(
-        [sys.executable, "-m", "sales_allocation_client"] + list(args), cwd=str(ROOT),
-        env=env, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        universal_newlines=True, timeout=300)
-    if check is not None:
-        assert proc.returncode == check, (proc.returncode, proc.stdout, proc.stderr)
-    return proc
-
 
 def test_cli_help():
     proc = subprocess.run([sys.executable, "-m", "sales_allocation_client", "--help"],
