@@ -234,12 +234,13 @@ def cmd_pool(client, args):
     return EXIT_OK
 
 
-def _per_lead(client, args, method, verb, kwargs=None):
+def _per_lead(args, call, verb):
+    """``call(lead_id)`` for each lead; a refusal is reported and the others go on."""
     done, refused = [], []
     lines = []
     for lead_id in args.lead_ids:
         try:
-            client.execute("crm.lead", method, [lead_id], **(kwargs or {}))
+            call(lead_id)
         except OdooError as error:
             refused.append({"id": lead_id, "message": error.message, "kind": error.kind})
             lines.append("lead %d: refused: %s" % (lead_id, error.message))
@@ -253,12 +254,20 @@ def _per_lead(client, args, method, verb, kwargs=None):
 
 
 def cmd_claim(client, args):
-    return _per_lead(client, args, "action_claim", "claimed")
+    return _per_lead(args, lambda lead_id: client.execute(
+        "crm.lead", "action_claim", [lead_id]), "claimed")
 
 
 def cmd_release(client, args):
-    kwargs = {"reason": args.reason} if args.reason else {}
-    return _per_lead(client, args, "action_release", "released", kwargs)
+    def release(lead_id):
+        if not args.reason.strip():
+            return client.execute("crm.lead", "action_release", [lead_id])
+        # The reason goes through the release wizard, as in the web client.
+        wizard = client.execute("sales.allocation.pool.release", "create", {
+            "lead_ids": [(6, 0, [lead_id])], "reason": args.reason})
+        return client.execute("sales.allocation.pool.release", "action_release", [wizard])
+
+    return _per_lead(args, release, "released")
 
 
 def cmd_why(client, args):

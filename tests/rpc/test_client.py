@@ -370,3 +370,43 @@ def test_cli_allocate_on_a_domain(odoo_server, import_setup):
     proc = run_cli(odoo_server, "allocate", "--domain", "[('user_id', '=', %d)]" % rep.id,
                    login=rep.login, password=rep.password, check=3)
     assert "Only sales managers and allocation managers may re-run allocation" in proc.stderr
+
+
+def test_cli_pools_claim_release(odoo_server):
+    admin = client(odoo_server)
+    team = admin.execute("crm.team", "create", {"name": unique("cli team")})
+    rep, other = [make_user(odoo_server, admin, "cli-rep", team_id=team) for _index in range(2)]
+    pool_name = unique("cli pool")
+    pool = admin.execute("sales.allocation.pool", "create", {
+        "name": pool_name, "team_id": team, "max_claims_per_day": 0, "idle_days": 0,
+        "max_hold_days": 0, "warn_days": 0, "cooldown_days": 1})
+    leads = [admin.execute("crm.lead", "create", {"name": unique("cli pool lead"),
+                                                   "pool_id": pool}) for _index in range(3)]
+    as_rep = {"login": rep.login, "password": rep.password}
+    proc = run_cli(odoo_server, "pools", check=0, **as_rep)
+    assert pool_name in proc.stdout and "3 waiting" in proc.stdout
+    proc = run_cli(odoo_server, "--json", "pool", pool_name, check=0, **as_rep)
+    assert sorted(lead["id"] for lead in json.loads(proc.stdout)["leads"]) == sorted(leads)
+    # Two claims go through; a third on a lead another rep took is refused, politely.
+    assert other.client().execute("crm.lead", "action_claim", [leads[2]]) is True
+    proc = run_cli(odoo_server, "claim", *[str(lead) for lead in leads], check=1, **as_rep)
+    assert "lead %d: claimed" % leads[0] in proc.stdout
+    assert "lead %d: refused: " % leads[2] in proc.stdout
+    assert "already taken by %s" % other.name in proc.stdout
+    proc = run_cli(odoo_server, "--json", "pool", str(pool), "--mine", check=0, **as_rep)
+    assert sorted(lead["id"] for lead in json.loads(proc.stdout)["leads"]) == sorted(leads[:2])
+    # Release with a reason (through the release wizard) and without.
+    run_cli(odoo_server, "release", str(leads[0]), "--reason", "wrong region", check=0,
+            **as_rep)
+    run_cli(odoo_server, "release", str(leads[1]), check=0, **as_rep)
+    reasons = odoo_server.sql("""
+        SELECT lead_id, reason FROM sales_allocation_log
+         WHERE lead_id IN %s AND event = 'released' ORDER BY lead_id""", (tuple(leads[:2]),))
+    assert [lead for lead, _reason in reasons] == sorted(leads[:2])
+    assert "wrong region" in dict(reasons)[leads[0]]
+    # Claiming it back at once: the cooldown says until when.
+    proc = run_cli(odoo_server, "claim", str(leads[0]), check=3, **as_rep)
+    assert "cooldown" in proc.stdout
+    # why, as the rep: his log rows of the lead.
+    proc = run_cli(odoo_server, "why", str(leads[0]), check=0, **as_rep)
+    assert "claimed" in proc.stdout and "released" in proc.stdout
