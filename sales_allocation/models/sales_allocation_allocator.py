@@ -194,7 +194,7 @@ class SalesAllocationAllocator(models.AbstractModel):
         # In the caller's order (the backlog passes oldest first), not in the order
         # PostgreSQL happens to return rows: it decides who gets a seat under a cap.
         position = {lead_id: index for index, lead_id in enumerate(lead_ids)}
-        rows = cr.fetchall()  #TMPREVERT
+        rows = sorted(cr.fetchall(), key=lambda row: position[row[0]])
         tags = defaultdict(set)
         cr.execute("SELECT lead_id, tag_id FROM crm_lead_tag_rel WHERE lead_id IN %s",
                    [tuple(lead_ids)])

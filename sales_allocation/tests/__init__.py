@@ -6,3 +6,5 @@ from . import test_pool
 from . import test_matrix
 from . import test_handoff
 from . import test_territory
+from . import test_create
+from . import test_config_errors
