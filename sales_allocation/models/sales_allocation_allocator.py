@@ -561,5 +561,8 @@ class SalesAllocationAllocator(models.AbstractModel):
     def _names(self, model, ids):
         if not ids:
             return {}
-        records = self.env[model].sudo().with_context(active_test=False).browse(list(ids))
+        # prefetch_fields=False: read the name only, not every column of the model (for
+        # res.users that is ~70 fields and costs more than the whole batch's reasons).
+        records = self.env[model].sudo().with_context(
+            active_test=False, prefetch_fields=False).browse(list(ids))
         return dict(records.name_get())
