@@ -112,7 +112,7 @@ if [ "$install_ok" = 1 ]; then
     ODOO_OPTS=(-p odoo "--odoo-config=$CONF" "--odoo-database=$TEST_DB")
     # --- addon tests ---------------------------------------------------------------------
     if [ -d sales_allocation/tests ]; then
-        run_pytest addon "$LOGS/test-addon.log" -q --disable-warnings "${ODOO_OPTS[@]}" --odoo-log-level=warn \
+        run_pytest addon "$LOGS/test-addon.log" -q -rs --disable-warnings "${ODOO_OPTS[@]}" --odoo-log-level=warn \
             sales_allocation/tests
     else
         record addon SKIP 0 "sales_allocation/tests does not exist"
