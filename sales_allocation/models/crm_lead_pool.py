@@ -18,7 +18,7 @@ from odoo.exceptions import UserError
 from ..engine import reclaim as clocks
 from .sales_allocation_pool import to_datetime
 
-RECLAIM_TIMERS = [("idle", "Not worked"), ("hold", "Held too long")]
+RECLAIM_TIMERS = [("idle", "Idle limit"), ("hold", "Holding limit")]
 
 
 class CrmLead(models.Model):
@@ -42,7 +42,7 @@ class CrmLead(models.Model):
         string="Warning From", compute="_compute_reclaim_timers", store=True,
         readonly=True, copy=False)
     reclaim_timer = fields.Selection(
-        RECLAIM_TIMERS, string="Reclaim Reason", compute="_compute_reclaim_timers",
+        RECLAIM_TIMERS, string="Reclaimed On", compute="_compute_reclaim_timers",
         store=True, readonly=True, copy=False)
     reclaim_warned_deadline = fields.Datetime(
         string="Warned For", readonly=True, copy=False,
@@ -52,6 +52,9 @@ class CrmLead(models.Model):
         string="Age (days)", compute="_compute_pool_age_days",
         help="Days since the lead was created.")
     pool_is_mine = fields.Boolean(compute="_compute_pool_is_mine")
+    pool_due_soon = fields.Boolean(
+        compute="_compute_pool_due_soon",
+        help="Inside its warning window, or past its reclaim deadline.")
 
     @api.depends("pool_id", "user_id", "owner_activity_date", "date_open", "type",
                  "probability", "active", "pool_id.idle_days", "pool_id.max_hold_days",
@@ -78,6 +81,12 @@ class CrmLead(models.Model):
     def _compute_pool_is_mine(self):
         for lead in self:
             lead.pool_is_mine = lead.user_id.id == self.env.uid
+
+    def _compute_pool_due_soon(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            lead.pool_due_soon = bool(lead.reclaim_warn_date and lead.reclaim_warn_date <= now
+                                      or lead.reclaim_deadline and lead.reclaim_deadline <= now)
 
     @api.model_cr
     def init(self):

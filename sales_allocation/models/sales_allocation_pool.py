@@ -305,7 +305,7 @@ class SalesAllocationPool(models.Model):
     def _lead_rows(self, lead_ids):
         """The facts the reclaim run needs about locked leads, by pool."""
         self.env.cr.execute("""
-            SELECT id, pool_id, user_id, owner_activity_date, date_open, type,
+            SELECT id, name, pool_id, user_id, owner_activity_date, date_open, type,
                    probability, active, reclaim_deadline, team_id
               FROM crm_lead WHERE id IN %s ORDER BY id
         """, [tuple(lead_ids)])
@@ -324,12 +324,8 @@ class SalesAllocationPool(models.Model):
         """One activity for the owner of each lead, a 'warned' log row, and the
         deadline remembered so that the same deadline is never warned twice."""
         allocator = self.env["sales.allocation.allocator"]
-        activity_type = self.env.ref("sales_allocation.mail_activity_type_pool_reclaim")
-        lead_model_id = self.env["ir.model"]._get_id("crm.lead")
-        Activity = self.env["mail.activity"].sudo().with_context(
-            sales_allocation_no_touch=True)
-        owners = {}
-        log_rows = []
+        owners, localized = {}, {}
+        activity_rows, log_rows = [], []
         for pool, rows in self._lead_rows(lead_ids):
             for row in rows:
                 status = pool._status(row, now)
@@ -339,20 +335,19 @@ class SalesAllocationPool(models.Model):
                 if owner is None:
                     owner = owners[row["user_id"]] = self.env["res.users"].sudo().browse(
                         row["user_id"])
-                localized = pool.with_context(lang=owner.lang, tz=owner.tz)
-                Activity.create({
-                    "res_model_id": lead_model_id,
-                    "res_id": row["id"],
-                    "activity_type_id": activity_type.id,
-                    "user_id": owner.id,
-                    "date_deadline": localized._user_date(status.deadline),
-                    "summary": localized._warning_summary(status),
-                    "note": localized._warning_note(status),
-                })
+                # The owner's language and time zone; one environment per pool and owner.
+                texts = localized.get((pool.id, owner.id))
+                if texts is None:
+                    texts = localized[(pool.id, owner.id)] = pool.with_context(
+                        lang=owner.lang, tz=owner.tz)
+                activity_rows.append((
+                    row["id"], row["name"], owner.id, texts._user_date(status.deadline),
+                    texts._warning_summary(status), texts._warning_note(status)))
                 log_rows.append((row["id"], owner.id, owner.id, "warned", None, None,
                                  row["team_id"], pool._reason(status), pool.id))
         if log_rows:
             ids = tuple(row[0] for row in log_rows)
+            self._insert_warnings(activity_rows, now)
             self.env.cr.execute("""
                 UPDATE crm_lead SET reclaim_warned_deadline = reclaim_deadline
                  WHERE id IN %s
@@ -360,6 +355,45 @@ class SalesAllocationPool(models.Model):
             self.env["crm.lead"].invalidate_cache(["reclaim_warned_deadline"], list(ids))
             allocator._insert_logs(log_rows, now)
         return len(log_rows)
+
+    def _insert_warnings(self, activity_rows, now):
+        """The warning activities, set-based: (lead, lead name, owner, due date,
+        summary, note).
+
+        ``mail.activity.create`` costs about a hundred queries per activity (defaults,
+        access checks, follower and chatter bookkeeping): over 100 ms each on a loaded
+        two-core machine, against about 1 ms per lead for the rest of the run.  The owner
+        follows his leads already (claims and allocations add him); he is added again,
+        harmlessly, in case someone removed him.  The lead's stored
+        ``activity_date_deadline`` (the earliest activity) is updated as the ORM would.
+        """
+        activity_type = self.env.ref("sales_allocation.mail_activity_type_pool_reclaim")
+        lead_model_id = self.env["ir.model"]._get_id("crm.lead")
+        values, params = _values_sql(
+            activity_rows, ["int", "varchar", "int", "date", "varchar", "text"])
+        cr = self.env.cr
+        cr.execute("""
+            INSERT INTO mail_activity
+                   (res_id, res_name, user_id, date_deadline, summary, note, res_model_id,
+                    res_model, activity_type_id, create_uid, create_date, write_uid,
+                    write_date)
+            SELECT v.*, %s, 'crm.lead', %s, %s, %s, %s, %s
+              FROM (VALUES """ + values + """) AS v
+        """, [lead_model_id, activity_type.id, self.env.uid, now, self.env.uid, now]
+            + params)
+        lead_ids = [row[0] for row in activity_rows]
+        cr.execute("""
+            UPDATE crm_lead l SET activity_date_deadline = a.deadline
+              FROM (SELECT res_id, min(date_deadline) AS deadline FROM mail_activity
+                     WHERE res_model = 'crm.lead' AND res_id IN %s GROUP BY res_id) a
+             WHERE l.id = a.res_id
+        """, [tuple(lead_ids)])
+        self.env["sales.allocation.allocator"]._add_followers(
+            [(row[0], row[2]) for row in activity_rows])
+        self.env["mail.activity"].invalidate_cache()
+        self.env["crm.lead"].invalidate_cache(
+            ["activity_ids", "activity_date_deadline", "activity_state", "activity_summary",
+             "activity_type_id", "activity_user_id"], lead_ids)
 
     @api.model
     def _reclaim_leads(self, lead_ids, now):
