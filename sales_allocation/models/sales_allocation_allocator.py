@@ -94,8 +94,9 @@ class SalesAllocationAllocator(models.AbstractModel):
         decisions = []
         queues, meta = {}, {"members": {}, "teams": {}}
         for company_id, leads in companies.items():
+            # A lead without company follows the rules of the allocating user's company.
             rules, domains = self.env["sales.allocation.rule"]._engine_rules(
-                company_id, trigger)
+                company_id or self.env.user.company_id.id, trigger)
             matrices = self.env["sales.allocation.matrix"]._matrix_data(
                 [rule.matrix_id for rule in rules])
             queue_ids = {rule.queue_id for rule in rules if rule.queue_id}
@@ -511,7 +512,7 @@ class SalesAllocationAllocator(models.AbstractModel):
     def _reason_texts(self, decisions, queues):
         """One readable sentence per decision, in the acting user's language."""
         templates = self._reason_templates()
-        user_ids, rule_ids, pool_ids = set(), set(), set()
+        user_ids, rule_ids, pool_ids, queue_ids = set(), set(), set(), set()
         for decision in decisions:
             for _code, params in decision.reasons:
                 if params.get("user_id"):
@@ -520,12 +521,18 @@ class SalesAllocationAllocator(models.AbstractModel):
                     rule_ids.add(params["rule_id"])
                 if params.get("pool_id"):
                     pool_ids.add(params["pool_id"])
+                if params.get("queue_id"):
+                    queue_ids.add(params["queue_id"])
+        queue_names = {queue.id: queue.name for queue in queues.values()}
+        # Queues that were not loaded (archived) are named too.
+        queue_names.update(self._names(
+            "sales.allocation.queue", queue_ids - set(queue_names)))
         names = {
             "user": self._names("res.users", user_ids),
             "rule": self._names("sales.allocation.rule", rule_ids),
             "pool": self._names("sales.allocation.pool", pool_ids)
             if pool_ids and "sales.allocation.pool" in self.env else {},
-            "queue": {queue.id: queue.name for queue in queues.values()},
+            "queue": queue_names,
         }
         # The engine shares one reasons tuple between equal decisions; key by identity
         # (the decisions keep the tuples alive, so ids are not reused meanwhile).

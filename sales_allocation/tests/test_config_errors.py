@@ -155,4 +155,5 @@ class TestConfigErrors(AllocationCase):
         self.least_queue.active = False
         lead = self._lead("Queue is archived")
         self.assertEqual(self._db_owner(lead), self.rep_d.id)
-        self.assertIn("could take the lead", lead.allocation_reason)
+        self.assertIn('Rule "To a queue put away" matched but nobody in queue '
+                      '"SA least loaded" could take the lead.', lead.allocation_reason)

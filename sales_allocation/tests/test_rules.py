@@ -91,6 +91,12 @@ class TestRules(AllocationCase):
         self.assertEqual(lead.allocation_rule_id, fallback)
         self._assert_owner(self.rep_a, country_id=self.china.id, state_id=self.zhejiang.id)
 
+    def test_lead_without_company_follows_the_rules_of_the_users_company(self):
+        self._rule("All to D", user=self.rep_d)
+        lead = self._lead("No company", company_id=False)
+        self.assertFalse(lead.company_id)
+        self.assertEqual(self._db_owner(lead), self.rep_d.id)
+
     # ------------------------------------------------------------------ no match
 
     def test_nothing_matches_lead_stays_unowned_and_is_logged(self):

@@ -25,6 +25,7 @@ def setup(odoo_server):
     reps = [
         ex("res.users", "create", {
             "name": "RPC rep %s %s" % (letter, RUN), "login": "rpc_%s_%s" % (letter, RUN),
+            "email": "rpc_%s_%s@example.com" % (letter, RUN),
             "groups_id": [(6, 0, [employee, salesman])]}, **ctx)
         for letter in "ab"
     ]
@@ -32,6 +33,7 @@ def setup(odoo_server):
     api_login = "rpc_api_%s" % RUN
     api_uid = ex("res.users", "create", {
         "name": "RPC integration %s" % RUN, "login": api_login, "password": api_password,
+        "email": "%s@example.com" % api_login,
         "groups_id": [(6, 0, [employee, all_leads])]}, **ctx)
     tag = ex("crm.lead.tag", "create", {"name": "rpc-%s" % RUN})
     team = ex("crm.team", "create", {"name": "RPC team %s" % RUN, "use_leads": True})
