@@ -28,7 +28,8 @@ from ..rpc import check_ids
 # Written only by the allocation (and by managers); never by a salesman directly.
 ALLOCATION_FIELDS = (
     "pool_id", "allocation_state", "allocation_rule_id", "allocation_date",
-    "allocation_reason", "owner_activity_date", "reclaim_deadline",
+    "allocation_reason", "owner_activity_date", "reclaim_deadline", "reclaim_warn_date",
+    "reclaim_timer", "reclaim_warned_deadline",
 )
 
 
