@@ -9,7 +9,8 @@ class SalesAllocationReport(models.Model):
     """One row per ownership change, with what became of the lead since.
 
     Read-only SQL view behind CRM > Reporting > Allocation: allocations per rep, rule,
-    queue, territory and period, and how many of those leads were converted or won.
+    queue, region, product line and period, and how many of those leads were converted
+    or won (from the territory report, which has one row per lead).
     """
 
     _name = "sales.allocation.report"
@@ -29,6 +30,10 @@ class SalesAllocationReport(models.Model):
     team_id = fields.Many2one("crm.team", string="Sales Channel", readonly=True)
     country_id = fields.Many2one("res.country", string="Country", readonly=True)
     state_id = fields.Many2one("res.country.state", string="Province", readonly=True)
+    region_id = fields.Many2one(
+        "sales.allocation.region", string="Region", readonly=True)
+    product_category_id = fields.Many2one(
+        "product.category", string="Product line", readonly=True)
     company_id = fields.Many2one("res.company", string="Company", readonly=True)
     nbr = fields.Integer(string="# Changes", readonly=True)
     converted = fields.Integer(string="# Converted", readonly=True)
@@ -41,26 +46,21 @@ class SalesAllocationReport(models.Model):
     won_revenue = fields.Float(readonly=True)
 
     def _select(self):
+        # What became of the lead comes from the territory report (one row per lead).
         return """
             SELECT log.id, log.date, log.event, log.lead_id, log.user_id,
                    log.previous_user_id, log.rule_id, log.queue_id,
                    COALESCE(log.team_id, lead.team_id) AS team_id,
-                   lead.country_id, lead.state_id, lead.company_id,
-                   1 AS nbr,
-                   CASE WHEN lead.type = 'opportunity' THEN 1 ELSE 0 END AS converted,
-                   CASE WHEN lead.probability >= 100 THEN 1 ELSE 0 END AS won,
-                   CASE WHEN lead.type = 'opportunity' THEN 100.0 ELSE 0.0 END
-                       AS conversion_rate,
-                   CASE WHEN lead.probability >= 100 THEN 100.0 ELSE 0.0 END AS won_rate,
-                   COALESCE(lead.planned_revenue, 0) AS expected_revenue,
-                   CASE WHEN lead.probability >= 100 THEN COALESCE(lead.planned_revenue, 0)
-                        ELSE 0 END AS won_revenue
+                   lead.country_id, lead.state_id, lead.company_id, lead.region_id,
+                   lead.product_category_id, 1 AS nbr, lead.converted, lead.won,
+                   lead.conversion_rate, lead.won_rate, lead.expected_revenue,
+                   lead.won_revenue
         """
 
     def _from(self):
         return """
               FROM sales_allocation_log log
-              JOIN crm_lead lead ON lead.id = log.lead_id
+              JOIN sales_allocation_territory_report lead ON lead.lead_id = log.lead_id
         """
 
     def init(self):

@@ -61,3 +61,19 @@ class TestReports(SavepointCase):
         lead.user_id = self.rep_a
         lead.invalidate_cache(["allocation_explanation"], lead.ids)
         self.assertIn("set by hand", lead.allocation_explanation)
+
+    def test_allocations_by_region_and_product_line(self):
+        province = self.env.ref("l10n_cn.state_ZJ")
+        Region = self.env["sales.allocation.region"]
+        region = Region.search([("state_ids", "in", province.ids)]) or Region.create({
+            "name": "Report region", "state_ids": [(6, 0, province.ids)]})
+        category = self.env["product.category"].create({"name": "Report line"})
+        lead = self.env["crm.lead"].create({
+            "name": "report by territory", "type": "lead", "state_id": province.id,
+            "country_id": province.country_id.id, "product_category_id": category.id})
+        rows = self.env["sales.allocation.report"].search_read(
+            [("lead_id", "=", lead.id)], ["region_id", "product_category_id", "event"])
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["region_id"][0], region.id)
+        self.assertEqual(rows[0]["product_category_id"][0], category.id)
+        self.assertEqual(rows[0]["event"], "assigned")
