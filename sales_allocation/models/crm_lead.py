@@ -65,6 +65,19 @@ class CrmLead(models.Model):
             self.industry_id = self.partner_id.commercial_partner_id.industry_id
 
     @api.model
+    def default_get(self, fields_list):
+        """Leave the salesperson empty in a new lead's form, unless the action names one.
+
+        The web client sends every default back to ``create``: crm's default (the
+        current user) would then look like a choice and the rules would never run.
+        """
+        values = super(CrmLead, self).default_get(fields_list)
+        if ("user_id" in values and not self.env.context.get("default_user_id")
+                and not self.env.context.get("sales_allocation_skip")):
+            values["user_id"] = False
+        return values
+
+    @api.model
     def create(self, vals):
         """Allocate a lead created without an explicit salesperson.
 

@@ -90,6 +90,22 @@ class TestCreate(AllocationCase):
              "body": "Hello"})
         self.assertEqual(self._db_owner(lead), self.rep_a.id)
 
+    def test_lead_form_does_not_prefill_the_salesperson(self):
+        """The web client creates with every default of the form: crm's default
+        salesperson (the current user) would count as a choice and the lead would never
+        be allocated."""
+        self._rotation_rule()
+        Lead = self.Lead.sudo(self.api_user).with_context(default_type="lead")
+        vals = Lead.default_get(list(Lead._fields))
+        self.assertFalse(vals.get("user_id"))
+        vals["name"] = "Typed in the Leads form"
+        lead = Lead.create(vals)
+        self.assertEqual(self._db_owner(lead), self.rep_a.id)
+        self.assertEqual(lead.sudo().allocation_state, "allocated")
+        # The pipeline's action names the current user: that one is a choice.
+        Pipeline = Lead.with_context(default_user_id=self.api_user.id)
+        self.assertEqual(Pipeline.default_get(["user_id"])["user_id"], self.api_user.id)
+
     def test_explicit_salesperson_in_vals_is_kept_and_logged_manual(self):
         self._rotation_rule()
         lead = self.Lead.sudo(self.api_user).create(
