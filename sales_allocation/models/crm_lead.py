@@ -1,6 +1,6 @@
 # Copyright 2026 sales_allocation contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, MissingError
 
 from ..concurrency import cron_retry
@@ -90,10 +90,11 @@ class CrmLead(models.Model):
             return super(CrmLead, self).create(vals)
         explicit_user_id = vals.get("user_id") or self.env.context.get("default_user_id")
         vals = dict(vals, user_id=explicit_user_id or False)
+        allocator = self.env["sales.allocation.allocator"]
         if explicit_user_id:
             vals.setdefault("allocation_state", "manual")
+            vals.setdefault("allocation_reason", allocator._manual_reason())
         lead = super(CrmLead, self).create(vals)
-        allocator = self.env["sales.allocation.allocator"]
         if explicit_user_id:
             allocator._log_manual(lead, {lead.id: False})
         else:
@@ -102,15 +103,27 @@ class CrmLead(models.Model):
 
     @api.multi
     def write(self, vals):
-        """Log a salesperson changed by hand (form, import, RPC) as ``manual``."""
-        if "user_id" not in vals or self.env.context.get("sales_allocation_skip"):
+        """Log a salesperson changed by hand (form, import, RPC) as ``manual``.
+
+        ``sales_allocation_skip`` spares the log only to the addon's own writes, which run
+        as superuser and log themselves: a context sent over XML-RPC must not hide an
+        owner change.
+        """
+        if "user_id" not in vals or (self.env.context.get("sales_allocation_skip")
+                                     and self.env.uid == SUPERUSER_ID):
             return super(CrmLead, self).write(vals)
         previous = {lead.id: lead.user_id.id for lead in self}
-        if vals["user_id"]:
-            vals = dict(vals, allocation_state="manual")
         result = super(CrmLead, self).write(vals)
         changed = self.filtered(lambda lead: previous[lead.id] != lead.user_id.id)
-        self.env["sales.allocation.allocator"]._log_manual(changed, previous)
+        if changed:
+            # Only leads whose owner really changed: rewriting the same owner (an
+            # integration's sync) keeps the allocation and its reason.
+            allocator = self.env["sales.allocation.allocator"]
+            manual = {"allocation_state": "manual", "allocation_rule_id": False,
+                      "allocation_reason": allocator._manual_reason()}
+            super(CrmLead, changed).write(
+                {key: value for key, value in manual.items() if key not in vals})
+            allocator._log_manual(changed, previous)
         return result
 
     @api.multi

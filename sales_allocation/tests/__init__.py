@@ -8,3 +8,4 @@ from . import test_handoff
 from . import test_territory
 from . import test_create
 from . import test_config_errors
+from . import test_manual_log
