@@ -5,6 +5,7 @@
 #   make test                every test suite on a fresh throw-away database
 #   make setup               only prepare the machine (tools/setup.sh)
 #   make dropdb              drop $(DB) and its filestore (the next `make run` re-creates it)
+#   make bench               allocation at scale, one table (BENCH_ARGS=--full: the issue's sizes)
 #
 # Extra Odoo options: make run ODOO_ARGS="-u sales_allocation --dev=xml"
 
@@ -22,10 +23,10 @@ PY := $(ROOT)/.venv/bin/python
 ODOO := $(PY) $(ROOT)/tools/odoo.py -c $(ROOT)/.run/odoo.conf
 export PATH := $(ROOT)/.tools/node_modules/.bin:$(PATH)
 
-.PHONY: help setup run test dropdb
+.PHONY: help setup run test dropdb bench
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@tools/setup.sh
@@ -50,3 +51,9 @@ test:
 
 dropdb: setup
 	@tools/db.sh drop '$(DB)'
+
+# The benchmark of issue 6 (bench/): its own throw-away database, never $(DB).
+# BENCH_ARGS: e.g. --full, --help, --only 1,4, --from sales_allocation_test.
+BENCH_ARGS ?=
+bench: setup
+	@$(PY) -m bench $(BENCH_ARGS)

@@ -9,3 +9,4 @@ from . import test_territory
 from . import test_create
 from . import test_config_errors
 from . import test_manual_log
+from . import test_batch_scale

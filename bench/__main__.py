@@ -1,0 +1,341 @@
+"""``make bench``: allocation at scale, one table measured in one run (issue 6).
+
+    .venv/bin/python -m bench            small sizes, a quick run (a few minutes)
+    .venv/bin/python -m bench --full     the issue's sizes
+    .venv/bin/python -m bench --help     every size and option
+
+It creates a throw-away database (``tools/db.sh create``; ``--from DB`` copies an
+installed one instead), fills it with SQL COPY, measures, prints the table and drops
+the database (``--keep`` keeps it).  Never point it at the ``make run`` database.
+
+Items (see README.md, "Allocation at scale"):
+1. the engine alone, on the synthetic data of ``engine/bench.py``;
+2. the backlog scheduled action (``crm.lead._cron_allocate_backlog``) on the same data,
+   against the raw-SQL owner UPDATE and a per-record ORM loop measured in the same run;
+   its log rows and its digests (one message per rep, none per lead);
+3. the pool's reclaim run on a big table (pending until the pool exists);
+4. what allocation adds to one ORM ``create``;
+5. the peak memory of item 2's process at two lead counts;
+6. ``crm.lead.action_allocate`` on many ids in one XML-RPC call to a real server.
+"""
+import argparse
+import os
+import platform
+import sys
+import time
+import traceback
+
+from . import backlog, create, dataset, reclaim, rpc
+from .common import ODOO_CONF, PY, ROOT, Clock, db_tool, environment, vacuum
+
+QUICK = dict(leads=10000, rules=50, reps=60, table=100000, rpc_leads=2000, rpc_reps=50,
+             create_repeat=60, loop_sample=40)
+FULL = dict(leads=100000, rules=50, reps=200, table=1000000, rpc_leads=20000,
+            rpc_reps=50, create_repeat=200, loop_sample=200)
+PROTECTED_DBS = {"sales_allocation"}  # the `make run` default
+
+
+def say(message):
+    sys.stderr.write("bench: %s\n" % message)
+    sys.stderr.flush()
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split(
+        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", action="store_true", help="the issue's sizes: %s" % (
+        ", ".join("%s=%s" % item for item in sorted(FULL.items()))))
+    for name, value in sorted(QUICK.items()):
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=None,
+                            help="default %s (--full: %s)" % (value, FULL[name]))
+    parser.add_argument("--engine-repeat", type=int, default=3,
+                        help="engine runs; the best counts (default 3)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="set sales_allocation.batch_size for the run "
+                             "(default: the module's)")
+    parser.add_argument("--db", default="sales_allocation_bench",
+                        help="the throw-away database (dropped and re-created)")
+    parser.add_argument("--from", dest="template", default=None,
+                        help="copy this installed database instead of a fresh install")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--only", default="1,2,3,4,5,6",
+                        help="comma-separated items to run (default all; 2 and 5 go "
+                             "together)")
+    parser.add_argument("--markdown", default=None,
+                        help="also write the table as Markdown to this file")
+    args = parser.parse_args(argv)
+    args.only = {int(item) for item in args.only.split(",") if item.strip()}
+    if args.only & {2, 5}:
+        args.only |= {2, 5}
+    sizes = FULL if args.full else QUICK
+    for name, value in sizes.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.db in PROTECTED_DBS:
+        parser.error("%s is the `make run` database: give the bench its own --db" % args.db)
+    if args.rpc_leads % args.rpc_reps:
+        parser.error("--rpc-leads must be a multiple of --rpc-reps (exact rotation)")
+    return args
+
+
+class Table(object):
+    def __init__(self):
+        self.rows = []
+
+    def add(self, item, measure, value, target="", ok=None):
+        status = "" if ok is None else ("PASS" if ok else "MISS")
+        if isinstance(ok, str):
+            status = ok
+        self.rows.append((str(item), measure, value, target, status))
+
+    def text(self):
+        head = ("#", "measure", "value", "target", "")
+        widths = [max(len(row[i]) for row in self.rows + [head]) for i in range(5)]
+
+        def line(row):
+            return "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+
+        return "\n".join([line(head), line(["-" * w for w in widths])] +
+                         [line(row) for row in self.rows])
+
+    def markdown(self):
+        lines = ["| # | measure | value | target | |", "|---|---|---|---|---|"]
+        lines += ["| %s |" % " | ".join(cell.replace("|", "/") for cell in row)
+                  for row in self.rows]
+        return "\n".join(lines)
+
+
+def machine():
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as info:
+        ram_kb = int(info.readline().split()[1])
+    return "%d cores (nproc), %.0f GiB RAM, %s; Python %s" % (
+        os.cpu_count(), ram_kb / 1048576.0, cpu, platform.python_version())
+
+
+def update_module(db):
+    import subprocess
+    subprocess.run([str(PY), str(ROOT / "tools" / "odoo.py"), "-c", str(ODOO_CONF),
+                    "-d", db, "-u", "sales_allocation", "--stop-after-init",
+                    "--log-level=warn"], check=True, cwd=str(ROOT))
+
+
+def n(value):
+    return "{:,.0f}".format(value)
+
+
+def item_engine(args, table):
+    from odoo.addons.sales_allocation.engine.allocator import allocate
+    best_cpu = best_wall = None
+    for _run in range(args.engine_repeat):
+        data = dataset.engine_data(args.leads, args.rules, args.reps)
+        with Clock() as clock:
+            decisions = allocate(**data)
+        best_cpu = min(best_cpu or clock.cpu, clock.cpu)
+        best_wall = min(best_wall or clock.wall, clock.wall)
+    rate = len(decisions) / best_cpu
+    table.add(1, "engine alone: decisions/s (%s leads x %d rules x %d reps; best of %d, "
+              "CPU time)" % (n(args.leads), args.rules, args.reps, args.engine_repeat),
+              "%s/s (wall %s/s)" % (n(rate), n(len(decisions) / best_wall)),
+              ">= 200,000/s", rate >= 200000)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    started = time.time()
+    table = Table()
+    load_before = os.getloadavg()
+    from .common import load_odoo
+    load_odoo()
+
+    if 1 in args.only:
+        say("1/6 engine alone")
+        item_engine(args, table)
+    if not args.only - {1}:
+        print(table.text())
+        return 0
+
+    db = args.db
+    db_tool("drop", db)
+    if args.template:
+        db_tool("copy", args.template, db)
+        say("updating sales_allocation in %s to the code of this checkout" % db)
+        update_module(db)
+    else:
+        db_tool("create", db)
+    try:
+        run_database_items(args, db, table)
+    finally:
+        if not args.keep:
+            db_tool("drop", db)
+    load_after = os.getloadavg()
+    footer = ("Machine: %s. Load average %.1f before, %.1f after. Run took %.0f s "
+              "(`%s`)." % (machine(), load_before[0], load_after[0], time.time() - started,
+                           " ".join(["make bench"] + (["BENCH_ARGS=--full"] if args.full
+                                                      else []))))
+    print(table.text())
+    print()
+    print(footer)
+    if args.markdown:
+        with open(args.markdown, "w") as out:
+            out.write(table.markdown() + "\n\n" + footer + "\n")
+    return 1 if any(row[4] in ("MISS", "ERROR") for row in table.rows) else 0
+
+
+def run_database_items(args, db, table):
+    data = dataset.engine_data(args.leads, args.rules, args.reps)
+    say("creating %d reps, %d queues, %d rules and %s leads in %s" % (
+        args.reps, len(data["queues"]), len(data["rules"]), n(args.leads), db))
+    with environment(db, commit=True) as env:
+        if args.batch_size:
+            env["ir.config_parameter"].set_param("sales_allocation.batch_size",
+                                                 str(args.batch_size))
+        done = dataset.install(env, data, args.reps)
+        with Clock() as clock:
+            lead_ids = dataset.insert_leads(env, done, data["leads"])
+        say("%s leads inserted with COPY in %.1f s" % (n(len(lead_ids)), clock.wall))
+        batch_size = env["sales.allocation.allocator"]._batch_size()
+        rep_ids = sorted(done.users.values())
+    vacuum(db, "crm_lead", "res_partner", "crm_lead_tag_rel")
+
+    steps = [
+        ((2, 5), item_backlog, (args, db, table, lead_ids, rep_ids, batch_size)),
+        ((4,), item_create, (args, db, table, done, data)),
+        ((6,), item_rpc, (args, db, table, done, batch_size)),
+        ((3,), item_reclaim, (args, db, table, done)),
+    ]
+    for items, function, arguments in steps:
+        if not args.only & set(items):
+            continue
+        try:
+            function(*arguments)
+        except Exception as error:  # one broken item must not hide the others' rows
+            traceback.print_exc()
+            table.add(items[0], "%s failed" % function.__name__,
+                      "%s: %s" % (type(error).__name__, str(error)[:80]), "", "ERROR")
+    table.rows.sort(key=lambda row: int(row[0]))
+
+
+def item_backlog(args, db, table, lead_ids, rep_ids, batch_size):
+    say("2/6 baselines: raw SQL UPDATE on %s rows" % n(len(lead_ids)))
+    with environment(db) as env:
+        raw = backlog.raw_sql_rate(env, lead_ids, rep_ids, batch_size)
+    vacuum(db, "crm_lead")
+    say("2/6 baselines: per-record ORM write loop on %d leads" % args.loop_sample)
+    with environment(db) as env:
+        loop = backlog.orm_loop_rate(env, lead_ids[:args.loop_sample], rep_ids)
+    vacuum(db, "crm_lead", "mail_message", "mail_tracking_value", "mail_followers")
+
+    # ---- items 5 and 2: a smaller run (rolled back), then the full one -------------------
+    small = max(1, args.leads // 4)
+    say("5/6 backlog run on %s leads (child process, rolled back)" % n(small))
+    run_small = backlog.run_backlog(db, small, commit=False)
+    vacuum(db, "crm_lead", "sales_allocation_log", "mail_followers")
+    say("2/6 backlog run on every unallocated lead (child process, committed)")
+    run = backlog.run_backlog(db, 0, commit=True)
+    vacuum(db, "crm_lead", "sales_allocation_log", "mail_followers",
+           "mail_followers_mail_message_subtype_rel")
+
+    rate = run["per_second"]
+    table.add(2, "backlog cron (_cron_allocate_backlog): leads/s (%s leads, batches of "
+              "%d, %d queries, log rows included)" % (n(run["leads"]), run["batch_size"],
+                                                      run["queries"]),
+              "%s/s (%.1f s incl. commit)" % (n(rate), run["seconds"]), "", "INFO")
+    table.add(2, "  vs raw SQL UPDATE ... FROM (VALUES ...) on the same rows "
+              "(%s rows/s)" % n(raw["per_second"]),
+              "%.2f x" % (rate / raw["per_second"]), ">= 0.25 x",
+              rate >= 0.25 * raw["per_second"])
+    table.add(2, "  vs per-record lead.write({'user_id': u}), tracking on (%.1f leads/s "
+              "on %d)" % (loop["per_second"], loop["rows"]),
+              "%.0f x" % (rate / loop["per_second"]), ">= 100 x",
+              rate >= 100 * loop["per_second"])
+    complete = run["log_rows"] == run["leads"]
+    digest_ok = (run["messages_during_run"] == 0
+                 and run["digest_messages"] == run["digest_reps"])
+    table.add(2, "  log rows / leads; mail_message rows: during the run, digests / reps",
+              "%s / %s; %d, %d / %d" % (
+                  n(run["log_rows"]), n(run["leads"]), run["messages_during_run"],
+                  run["digest_messages"], run["digest_reps"]),
+              "log complete; 0; one per rep", complete and digest_ok)
+    grow_small, grow_full = run_small["growth_mb"], run["growth_mb"]
+    table.add(5, "peak RSS growth of the backlog process: %s vs %s leads" % (
+        n(run_small["leads"]), n(run["leads"])),
+        "+%.0f MB vs +%.0f MB" % (grow_small, grow_full),
+        "flat (<= 1.25 x + 10 MB)", grow_full <= 1.25 * grow_small + 10)
+
+
+def item_create(args, db, table, done, data):
+    say("4/6 one ORM create with and without allocation, %d times each" % (
+        args.create_repeat))
+    with environment(db) as env:
+        values = create.lead_values(done, data["leads"], 50)
+        overhead = create.create_overhead(env, values, args.create_repeat)
+    table.add(4, "allocation added to one ORM create (median of %d; create alone "
+              "%.1f ms, with allocation %.1f ms)" % (
+                  overhead["repeat"], overhead["create_seconds"] * 1000,
+                  overhead["allocating_seconds"] * 1000),
+              "%+.0f %%" % (overhead["overhead"] * 100), "<= 25 %",
+              overhead["overhead"] <= 0.25)
+
+
+def item_rpc(args, db, table, done, batch_size):
+    say("6/6 action_allocate on %s ids in one XML-RPC call" % n(args.rpc_leads))
+    with environment(db, commit=True) as env:
+        rpc_ids, rpc_reps = rpc.setup(env, done, args.rpc_leads, args.rpc_reps)
+    vacuum(db, "crm_lead")
+    with environment(db) as env:
+        rpc_raw = backlog.raw_sql_rate(env, rpc_ids, rpc_reps, batch_size)
+    vacuum(db, "crm_lead")
+    call = rpc.allocate_over_rpc(db, rpc_ids)
+    with environment(db) as env:
+        turns = rpc.rotation(env, rpc_ids, rpc_reps)
+    table.add(6, "action_allocate, %s ids in one XML-RPC call, %d reps, one sequential "
+              "queue: leads/s" % (n(len(rpc_ids)), len(rpc_reps)),
+              "%s/s (%.1f s)" % (n(call["per_second"]), call["seconds"]), "", "INFO")
+    table.add(6, "  vs raw SQL on the same rows (%s rows/s)" % n(rpc_raw["per_second"]),
+              "%.2f x" % (call["per_second"] / rpc_raw["per_second"]), ">= 0.25 x",
+              call["per_second"] >= 0.25 * rpc_raw["per_second"])
+    table.add(6, "  rotation: leads per rep (min-max), strictly cyclic",
+              "%d-%d, %s" % (turns["low"], turns["high"],
+                             "cyclic" if turns["cyclic"] else "NOT cyclic"),
+              "exactly %d each" % turns["share"], turns["exact"])
+
+
+def item_reclaim(args, db, table, done):
+    say("3/6 reclaim run with %s leads in the table" % n(args.table))
+    with environment(db) as env:
+        ready = reclaim.reclaim_method(env)
+    targets = (("1 % due", "<= 3 s", 3.0), ("none due", "<= 0.1 s", 0.1))
+    if not ready:
+        for due, target, _limit in targets:
+            table.add(3, "reclaim run, %s leads in the table, %s" % (n(args.table), due),
+                      reclaim.PENDING, target, "PENDING")
+        return
+    with environment(db, commit=True) as env:
+        with Clock() as clock:
+            n_due = reclaim.fill_table(env, done, args.table, 0.01)
+    say("table filled to %s leads with COPY in %.0f s (%s due)" % (
+        n(args.table), clock.wall, n(n_due)))
+    vacuum(db, "crm_lead")
+    runs = []
+    for _due, _target, _limit in targets:
+        with environment(db) as env:
+            runs.append(reclaim.run_reclaim(env))
+        vacuum(db, "crm_lead", "sales_allocation_log")
+    for (due, target, limit), (seconds, summary) in zip(targets, runs):
+        expected = n_due if due == "1 % due" else 0
+        table.add(3, "pool reclaim cron (_cron_reclaim), %s leads in the table, %s: "
+                  "%s reclaimed, %s warned" % (n(args.table), due,
+                                               n(summary.get("reclaimed", 0)),
+                                               n(summary.get("warned", 0))),
+                  "%.2f s" % seconds, target,
+                  seconds <= limit and summary.get("reclaimed") == expected)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
