@@ -379,11 +379,15 @@ class SalesAllocationAllocator(models.AbstractModel):
             LEAD_WRITTEN_FIELDS, [decision.lead_id for decision in decisions])
 
     @api.model
+    def _manual_reason(self):
+        return _("Salesperson set by hand by %s.") % self.env.user.name
+
+    @api.model
     def _log_manual(self, leads, previous):
         """Log owners set by hand; ``previous`` maps lead id -> owner id before."""
         if not leads:
             return
-        text = _("Salesperson set by hand by %s.") % self.env.user.name
+        text = self._manual_reason()
         self._insert_logs([
             (lead.id, lead.user_id.id or None, previous.get(lead.id) or None, "manual",
              None, None, lead.team_id.id or None, text)

@@ -114,6 +114,7 @@ class TestCreate(AllocationCase):
         lead = lead.sudo()
         self.assertEqual(lead.allocation_state, "manual")
         self.assertFalse(lead.allocation_rule_id)
+        self.assertEqual(lead.allocation_reason, "Salesperson set by hand by SA API user.")
         log = self._last_log(lead)
         self.assertEqual((log.event, log.user_id, log.previous_user_id, log.author_id),
                          ("manual", self.rep_d, self.env["res.users"], self.api_user))
@@ -135,6 +136,9 @@ class TestCreate(AllocationCase):
         self.assertEqual(self._db_owner(lead), self.rep_a.id)
         lead.sudo(self.api_user).write({"user_id": self.rep_d.id})
         self.assertEqual(lead.allocation_state, "manual")
+        # The form no longer claims that the rule chose this owner.
+        self.assertFalse(lead.allocation_rule_id)
+        self.assertEqual(lead.allocation_reason, "Salesperson set by hand by SA API user.")
         log = self._last_log(lead)
         self.assertEqual((log.event, log.user_id, log.previous_user_id, log.author_id),
                          ("manual", self.rep_d, self.rep_a, self.api_user))
@@ -218,6 +222,14 @@ class TestCreate(AllocationCase):
             lead.sudo(salesman).action_allocate()
         self.assertIn("Only sales managers and allocation managers may re-run allocation",
                       caught.exception.name)
+
+    def test_writing_the_same_salesperson_keeps_the_allocation(self):
+        rule = self._rotation_rule()
+        lead = self._lead("Allocated")
+        lead.write({"user_id": self.rep_a.id, "description": "integration sync"})
+        self.assertEqual((lead.allocation_state, lead.allocation_rule_id),
+                         ("allocated", rule))
+        self.assertEqual(self._logs(lead).mapped("event"), ["assigned"])
 
     def test_action_allocate_reassigns_and_logs_the_previous_owner(self):
         lead = self.Lead.create({"name": "Held by D", "user_id": self.rep_d.id})
