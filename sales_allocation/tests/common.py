@@ -7,6 +7,9 @@ data: every existing allocation rule is archived, then four reps, an API user, t
 sales channels and one queue per strategy are created.  Tests add the rules they need
 (``_rule``) inside their own savepoint, so nothing leaks from one test to the next.
 """
+from contextlib import contextmanager
+
+from odoo import api
 from odoo.tests.common import SavepointCase
 
 
@@ -103,6 +106,27 @@ class AllocationCase(SavepointCase):
 
     def _member(self, queue, user):
         return queue.member_ids.filtered(lambda member: member.user_id == user)
+
+    @contextmanager
+    def _counting_batches(self):
+        """Yield a list that receives the size of every allocation batch run inside.
+
+        A pass-through spy on ``_allocate_batch``: every batch still runs the real code.
+        """
+        sizes = []
+        allocator_class = type(self.allocator)
+        original = allocator_class._allocate_batch
+
+        @api.model
+        def counting_batch(allocator, lead_ids, trigger="create"):
+            sizes.append(len(lead_ids))
+            return original(allocator, lead_ids, trigger=trigger)
+
+        allocator_class._allocate_batch = counting_batch
+        try:
+            yield sizes
+        finally:
+            allocator_class._allocate_batch = original
 
     # ------------------------------------------------------------------ reading back
 
