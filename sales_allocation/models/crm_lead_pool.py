@@ -217,6 +217,10 @@ class CrmLead(models.Model):
             if pool is None:
                 pool = pools[row["pool_id"]] = self.env["sales.allocation.pool"].sudo(
                     ).with_context(active_test=False).browse(row["pool_id"])
+            if not pool.active:
+                raise UserError(_(
+                    "Pool \"%s\" is archived: its leads cannot be claimed. Ask a sales "
+                    "manager to reopen the pool or move the lead.") % pool.name)
             if not pool._is_claimer(user):
                 raise UserError(_(
                     "You may not claim from pool \"%(pool)s\": only the members of its "

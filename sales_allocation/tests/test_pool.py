@@ -232,6 +232,12 @@ class TestClaim(PoolCase):
         self._claim(leads, self.rep_a)
         self.assertEqual(leads.mapped("user_id"), self.rep_a)
 
+    def test_archived_pool_cannot_be_claimed_from(self):
+        lead = self._pool_leads()
+        self.pool.active = False
+        with self.assertRaisesRegex(UserError, "is archived"):
+            self._claim(lead, self.rep_a)
+
     def test_lost_lead_cannot_be_claimed(self):
         lead = self._pool_leads()
         lead.active = False
