@@ -92,9 +92,11 @@ class SalesAllocationLog(models.Model):
             UPDATE sales_allocation_log SET notified = TRUE
              WHERE notified IS NOT TRUE AND event IN ('assigned', 'reassigned')
                AND user_id IS NOT NULL
-            RETURNING user_id
+            RETURNING user_id, previous_user_id
         """)
-        per_user = Counter(row[0] for row in cr.fetchall())
+        # A re-run that kept the owner gives him nothing new to hear about.
+        per_user = Counter(user_id for user_id, previous_id in cr.fetchall()
+                           if user_id != previous_id)
         self.invalidate_cache(["notified"])
         users = self.env["res.users"].sudo().browse(list(per_user)).exists()
         for user in users:

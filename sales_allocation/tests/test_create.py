@@ -227,6 +227,19 @@ class TestCreate(AllocationCase):
 
     # ------------------------------------------------------------------ crons
 
+    def test_digest_does_not_announce_a_lead_its_owner_already_had(self):
+        self._rule("All to D", user=self.rep_d)
+        leads = self._leads(3, name="D's")
+        self._run_cron("ir_cron_notify_owners")
+        # Re-running the rules keeps D: nothing new to tell him.
+        self.assertTrue(leads.action_allocate())
+        self.assertEqual(self._owners(leads), [self.rep_d.id] * 3)
+        Message = self.env["mail.message"]
+        before = Message.search([], order="id desc", limit=1).id
+        self._run_cron("ir_cron_notify_owners")
+        self.assertFalse(Message.search([("id", ">", before),
+                                         ("partner_ids", "in", self.rep_d.partner_id.ids)]))
+
     def test_backlog_cron_allocates_oldest_first_once_caps_free_up(self):
         queue = self._queue("Capped", "sequential", self.rep_a, max_open_leads=1)
         self._rule("To the capped queue", queue=queue)
