@@ -34,7 +34,7 @@ class CrmLead(models.Model):
         help="The last time the salesperson worked this lead: a message or note, an "
              "activity scheduled or done, a stage change or an edit; set when he got it.")
     reclaim_deadline = fields.Datetime(
-        string="Reclaim Deadline", compute="_compute_reclaim_timers", store=True,
+        compute="_compute_reclaim_timers", store=True,
         readonly=True, copy=False,
         help="When the pool takes this lead back from its owner, unless he works it "
              "(idle timer) or reaches the pool's goal (holding timer) first.")
@@ -90,7 +90,7 @@ class CrmLead(models.Model):
 
     @api.model_cr
     def init(self):
-        super(CrmLead, self).init()
+        result = super(CrmLead, self).init()
         # The reclaim run reads only these: owned pool leads whose time has come.
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS crm_lead_reclaim_deadline_idx
@@ -102,6 +102,7 @@ class CrmLead(models.Model):
              WHERE reclaim_warn_date IS NOT NULL
                AND reclaim_warned_deadline IS DISTINCT FROM reclaim_deadline
         """)
+        return result
 
     # ------------------------------------------------------------------ CRUD
 

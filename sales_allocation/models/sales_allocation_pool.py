@@ -66,7 +66,7 @@ class SalesAllocationPool(models.Model):
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
-        "res.company", string="Company",
+        "res.company",
         default=lambda self: self.env["res.company"]._company_default_get(
             "sales.allocation.pool"))
     team_id = fields.Many2one(
@@ -83,7 +83,7 @@ class SalesAllocationPool(models.Model):
         help="How many leads one salesperson may claim from this pool per day (the day "
              "ends at midnight in his time zone). 0 means no limit.")
     max_open_leads = fields.Integer(
-        string="Max Open Leads", default=0,
+        default=0,
         help="How many open leads (not won, not lost) from this pool one salesperson may "
              "hold at once. 0 means no limit.")
     idle_days = fields.Integer(
@@ -156,15 +156,16 @@ class SalesAllocationPool(models.Model):
             for field_name, label in labels.items():
                 if pool[field_name] < 0:
                     raise ValidationError(_(
-                        "Pool \"%s\": \"%s\" cannot be negative. Use 0 to turn it off.")
-                        % (pool.name, label))
+                        "Pool \"%(pool)s\": \"%(field)s\" cannot be negative. Use 0 to "
+                        "turn it off.") % {"pool": pool.name, "field": label})
             timers = [days for days in (pool.idle_days, pool.max_hold_days) if days]
             if pool.warn_days and timers and pool.warn_days >= min(timers):
                 raise ValidationError(_(
-                    "Pool \"%s\": the warning comes %d days before a lead is taken back, "
-                    "but the shortest timer is %d days, so owners would be warned the "
-                    "moment they get a lead. Make the warning shorter than %d days.")
-                    % (pool.name, pool.warn_days, min(timers), min(timers)))
+                    "Pool \"%(pool)s\": the warning comes %(warn)d days before a lead is "
+                    "taken back, but the shortest timer is %(timer)d days, so owners would "
+                    "be warned the moment they get a lead. Make the warning shorter than "
+                    "%(timer)d days.") % {
+                        "pool": pool.name, "warn": pool.warn_days, "timer": min(timers)})
 
     @api.constrains("reclaim_action", "reclaim_queue_id")
     def _check_reclaim_queue(self):

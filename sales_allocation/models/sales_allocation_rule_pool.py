@@ -9,7 +9,7 @@ class SalesAllocationRule(models.Model):
     _inherit = "sales.allocation.rule"
 
     target_type = fields.Selection(selection_add=[("pool", "Lead pool")])
-    pool_id = fields.Many2one("sales.allocation.pool", string="Pool", ondelete="restrict")
+    pool_id = fields.Many2one("sales.allocation.pool", ondelete="restrict")
 
     @api.constrains("target_type", "pool_id")
     def _check_pool_target(self):

@@ -12,7 +12,7 @@ class SalesAllocationPoolMove(models.TransientModel):
     lead_ids = fields.Many2many(
         "crm.lead", string="Leads",
         default=lambda self: self.env["sales.allocation.pool.release"]._default_lead_ids())
-    pool_id = fields.Many2one("sales.allocation.pool", string="Pool", required=True)
+    pool_id = fields.Many2one("sales.allocation.pool", required=True)
 
     @api.multi
     def action_move(self):
