@@ -87,7 +87,11 @@ class CrmLead(models.Model):
         the pipeline's form sends it) is kept and logged as ``manual``.
         """
         if self.env.context.get("sales_allocation_skip"):
-            return super(CrmLead, self).create(vals)
+            lead = super(CrmLead, self).create(vals)
+            if lead.user_id and self.env.uid != SUPERUSER_ID:
+                # A caller's context must not hide who got the lead (see write).
+                self.env["sales.allocation.allocator"]._log_manual(lead, {lead.id: False})
+            return lead
         explicit_user_id = vals.get("user_id") or self.env.context.get("default_user_id")
         vals = dict(vals, user_id=explicit_user_id or False)
         allocator = self.env["sales.allocation.allocator"]

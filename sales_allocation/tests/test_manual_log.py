@@ -27,3 +27,10 @@ class TestManualLogCannotBeSkipped(SavepointCase):
         self.assertEqual(logs[-1].user_id, self.rep)
         self.assertEqual(logs[-1].previous_user_id, self.manager)
         self.assertEqual(logs[-1].author_id, self.manager)
+
+    def test_skip_context_from_a_user_on_create_still_logs_manual(self):
+        lead = self.env["crm.lead"].sudo(self.manager).with_context(
+            sales_allocation_skip=True).create({"name": "skipped create"})
+        self.assertEqual(lead.user_id, self.manager)  # crm's default: the caller
+        log = self.env["sales.allocation.log"].search([("lead_id", "=", lead.id)])
+        self.assertEqual((log.event, log.user_id), ("manual", self.manager))
