@@ -157,6 +157,9 @@ class Matrix(object):
         return None if found is None else found.cell
 
 
+_UNKNOWN = object()
+
+
 def _answer(matrix, cell):
     extra = {"matrix_id": matrix.id, "cell_id": cell.id, "region_id": cell.region_id,
              "category_id": cell.category_id,
@@ -195,10 +198,9 @@ class MatrixResolver(object):
 
     def __call__(self, rule, lead):
         key = (rule.matrix_id, lead.state_id, lead.country_id, lead.product_category_id)
-        try:
-            return self._memo[key]
-        except KeyError:
-            pass
+        answer = self._memo.get(key, _UNKNOWN)
+        if answer is not _UNKNOWN:
+            return answer
         answer = None
         matrix = self.matrices.get(rule.matrix_id)
         if matrix is not None and lead.product_category_id:

@@ -20,7 +20,7 @@ class CrmLead(models.Model):
         help="What the customer is interested in. Matrix rules route leads by region "
              "and product line.")
     region_id = fields.Many2one(
-        "sales.allocation.region", string="Region", compute="_compute_region_id",
+        "sales.allocation.region", compute="_compute_region_id",
         search="_search_region_id",
         help="The sales region of the lead's province, else of its country.")
 
@@ -44,7 +44,7 @@ class CrmLead(models.Model):
             regions = Region.browse([region_id for region_id in ids if region_id])
             without_region = any(not region_id for region_id in ids)
             if operator in ("!=", "not in"):
-                regions = Region.search([]) - regions
+                regions = Region._all() - regions
                 without_region = not without_region
         else:
             regions = Region.search([("name", operator, value)])

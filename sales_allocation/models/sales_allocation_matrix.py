@@ -72,7 +72,7 @@ class SalesAllocationMatrix(models.Model):
         data = self._engine_data([self.id])
         matrix = data["matrices"][self.id]
         territory = data["territory"]
-        regions = self.env["sales.allocation.region"].search([])
+        regions = self.env["sales.allocation.region"]._all()
         cells = self.cell_ids
         categories = (self.product_category_ids | cells.mapped("product_category_id"))
         categories = categories.sorted(lambda category: (category.complete_name or "",

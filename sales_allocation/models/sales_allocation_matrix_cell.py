@@ -25,10 +25,10 @@ class SalesAllocationMatrixCell(models.Model):
 
     name = fields.Char(compute="_compute_name")
     matrix_id = fields.Many2one(
-        "sales.allocation.matrix", string="Matrix", required=True, ondelete="cascade",
+        "sales.allocation.matrix", required=True, ondelete="cascade",
         index=True)
     region_id = fields.Many2one(
-        "sales.allocation.region", string="Region", required=True, ondelete="cascade")
+        "sales.allocation.region", required=True, ondelete="cascade")
     product_category_id = fields.Many2one(
         "product.category", string="Product line", required=True, ondelete="cascade",
         help="Also covers the sub-categories of this category, unless they have a cell "
@@ -39,9 +39,9 @@ class SalesAllocationMatrixCell(models.Model):
         "res.users", string="Salesperson", ondelete="restrict",
         help="The region owner for this product line.")
     queue_id = fields.Many2one(
-        "sales.allocation.queue", string="Queue", ondelete="restrict")
+        "sales.allocation.queue", ondelete="restrict")
     pool_id = fields.Many2one(
-        "sales.allocation.pool", string="Pool", ondelete="restrict",
+        "sales.allocation.pool", ondelete="restrict",
         help="The leads wait in this public pool until a salesperson claims them.")
     specialist_user_id = fields.Many2one(
         "res.users", string="Product Specialist", ondelete="set null",
@@ -69,9 +69,10 @@ class SalesAllocationMatrixCell(models.Model):
             wanted = fields_by_type.get(cell.target_type)
             if chosen != [wanted]:
                 raise ValidationError(_(
-                    "Cell \"%s\" of matrix \"%s\" must send its leads to exactly one "
-                    "place: choose a salesperson, a queue or a pool (only the one that "
-                    "\"Send To\" names).") % (cell.name, cell.matrix_id.name))
+                    "Cell \"%(cell)s\" of matrix \"%(matrix)s\" must send its leads to "
+                    "exactly one place: choose a salesperson, a queue or a pool (only the "
+                    "one that \"Send To\" names).") % {
+                        "cell": cell.name, "matrix": cell.matrix_id.name})
 
     @api.onchange("target_type")
     def _onchange_target_type(self):

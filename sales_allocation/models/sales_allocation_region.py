@@ -58,7 +58,7 @@ class SalesAllocationRegion(models.Model):
             raise ValidationError(self._conflict_message(conflicts))
 
     def _conflict_message(self, conflicts):
-        regions = {region.id: region.name for region in self.sudo().search([])}
+        regions = {region.id: region.name for region in self._engine_regions()}
         places = {
             "state": dict(self.env["res.country.state"].sudo().browse(
                 [c[1] for c in conflicts if c[0] == "state"]).name_get()),
@@ -69,15 +69,21 @@ class SalesAllocationRegion(models.Model):
         for kind, place_id, region_ids in conflicts:
             names = ", ".join("\"%s\"" % regions.get(region_id, region_id)
                               for region_id in region_ids)
+            values = {"place": places[kind][place_id], "regions": names}
             if kind == "state":
-                lines.append(_("Province %s is named by the regions %s.") % (
-                    places[kind][place_id], names))
+                lines.append(_("Province %(place)s is named by the regions %(regions)s.")
+                             % values)
             else:
-                lines.append(_("Country %s is named by the regions %s.") % (
-                    places[kind][place_id], names))
+                lines.append(_("Country %(place)s is named by the regions %(regions)s.")
+                             % values)
         return _("A province or a country can belong to one region only, so that every "
                  "lead has one region.\n%s\nRemove it from all regions but one.") % (
                      "\n".join(lines))
+
+    @api.model
+    def _all(self):
+        """Every region (a few dozen at most), as superuser: the territory is global."""
+        return self.sudo().search([], limit=None)
 
     @api.model
     def _engine_regions(self):
@@ -109,7 +115,7 @@ class SalesAllocationRegion(models.Model):
         The same rule as ``Territory.regions_of``: the province's region, else the
         region of the country (the lead's, or its province's when it has none).
         """
-        claimed = self.sudo().search([]).mapped("state_ids").ids
+        claimed = self._all().mapped("state_ids").ids
         countries = self.mapped("country_ids").ids
         return ["|", ("state_id", "in", self.mapped("state_ids").ids),
                 "&", ("state_id", "not in", claimed),
@@ -119,7 +125,7 @@ class SalesAllocationRegion(models.Model):
     @api.model
     def _no_region_lead_domain(self):
         """Domain of the leads that belong to no region."""
-        regions = self.sudo().search([])
+        regions = self._all()
         claimed = regions.mapped("state_ids").ids
         countries = regions.mapped("country_ids").ids
         return ["&", ("state_id", "not in", claimed),

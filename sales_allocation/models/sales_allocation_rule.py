@@ -76,7 +76,7 @@ class SalesAllocationRule(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson")
     queue_id = fields.Many2one("sales.allocation.queue", string="Queue")
     matrix_id = fields.Many2one(
-        "sales.allocation.matrix", string="Matrix", ondelete="restrict",
+        "sales.allocation.matrix", ondelete="restrict",
         help="The lead goes to the cell of its region and product line. With no cell "
              "for it, the next rule is tried.")
     trigger = fields.Selection(

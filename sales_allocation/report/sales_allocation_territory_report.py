@@ -21,19 +21,19 @@ class SalesAllocationTerritoryReport(models.Model):
     _rec_name = "lead_id"
 
     date = fields.Datetime(string="Created On", readonly=True)
-    lead_id = fields.Many2one("crm.lead", string="Lead", readonly=True)
+    lead_id = fields.Many2one("crm.lead", readonly=True)
     type = fields.Selection(
         [("lead", "Lead"), ("opportunity", "Opportunity")], readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Channel", readonly=True)
     region_id = fields.Many2one(
-        "sales.allocation.region", string="Region", readonly=True)
+        "sales.allocation.region", readonly=True)
     product_category_id = fields.Many2one(
         "product.category", string="Product line", readonly=True)
-    country_id = fields.Many2one("res.country", string="Country", readonly=True)
+    country_id = fields.Many2one("res.country", readonly=True)
     state_id = fields.Many2one("res.country.state", string="Province", readonly=True)
-    stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    stage_id = fields.Many2one("crm.stage", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     nbr = fields.Integer(string="# Leads", readonly=True)
     nbr_open = fields.Integer(
         string="# Open", readonly=True,

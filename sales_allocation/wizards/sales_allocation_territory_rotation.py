@@ -16,7 +16,7 @@ class SalesAllocationTerritoryRotation(models.TransientModel):
         "res.users", string="From Salesperson", required=True,
         help="Whose open leads and opportunities move.")
     region_id = fields.Many2one(
-        "sales.allocation.region", string="Region",
+        "sales.allocation.region",
         help="Only the leads of this region (empty: every region).")
     product_category_id = fields.Many2one(
         "product.category", string="Product line",
@@ -116,10 +116,11 @@ class SalesAllocationTerritoryRotation(models.TransientModel):
             member, _skipped = rotation.pick(queue.id)
             if member is None:
                 raise UserError(_(
-                    "Nobody in queue \"%s\" can take more leads (caps, absences): only "
-                    "%d of these %d leads would find an owner. Raise the caps, add "
-                    "members or choose another queue.") % (
-                        self.queue_id.name, len(decisions), len(lead_ids)))
+                    "Nobody in queue \"%(queue)s\" can take more leads (caps, absences): "
+                    "only %(placed)d of these %(count)d leads would find an owner. Raise "
+                    "the caps, add members or choose another queue.") % {
+                        "queue": self.queue_id.name, "placed": len(decisions),
+                        "count": len(lead_ids)})
             decisions.append(engine.Decision(
                 lead_id, member.user_id, None, queue.id, None, None, head + (
                     ("queue", {"queue_id": queue.id, "strategy": queue.strategy,
