@@ -10,8 +10,6 @@
     "author": "sales_allocation contributors",
     "license": "LGPL-3",
     "development_status": "Beta",
-    "application": False,
-    "installable": True,
     "uninstall_hook": "uninstall_hook",
     "depends": ["crm", "product"],
     "data": [

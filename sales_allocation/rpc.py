@@ -18,14 +18,17 @@ def check_ids(records, what):
     ids = records._ids
     bad = [value for value in ids if isinstance(value, bool) or not isinstance(value, int)]
     if bad:
-        raise UserError(_("The ids of %s are whole numbers; got %s. Send the ids as "
-                          "integers.") % (what, ", ".join(repr(value) for value in bad)))
+        raise UserError(_("The ids of %(what)s are whole numbers; got %(bad)s. Send the "
+                          "ids as integers.") % {
+                              "what": what,
+                              "bad": ", ".join(repr(value) for value in bad)})
     if not ids:
         return
     records.env.cr.execute(
         'SELECT id FROM "%s" WHERE id IN %%s' % records._table, [tuple(set(ids))])
     missing = set(ids) - {row[0] for row in records.env.cr.fetchall()}
     if missing:
-        raise MissingError(_("These %s do not exist or were deleted: %s. Reload the list "
-                             "and choose again.") % (
-                                 what, ", ".join(str(value) for value in sorted(missing))))
+        raise MissingError(_("These %(what)s do not exist or were deleted: %(ids)s. Reload "
+                             "the list and choose again.") % {
+                                 "what": what,
+                                 "ids": ", ".join(str(value) for value in sorted(missing))})

@@ -222,8 +222,8 @@ def cmd_pool(client, args):
     fields = _existing(client, "crm.lead", POOL_LEAD_FIELDS)
     leads = client.execute("crm.lead", "search_read", domain, fields=fields,
                            limit=args.limit, order="create_date, id")
-    lines = ["pool %s: %d lead(s)%s" % (pool["name"], len(leads),
-                                         " you hold" if args.mine else " waiting")]
+    lines = ["pool %s: %d lead(s)%s" % (
+        pool["name"], len(leads), " you hold" if args.mine else " waiting")]
     for lead in leads:
         extra = ("  reclaim %s" % lead["reclaim_deadline"]
                  if args.mine and lead.get("reclaim_deadline") else "")

@@ -28,6 +28,9 @@ rc=0
 say "flake8 ${targets[*]}"
 "$VENV/bin/flake8" "${targets[@]}" || rc=1
 say "pylint-odoo sales_allocation"
-"$VENV/bin/pylint" --rcfile=.pylintrc sales_allocation || rc=1
+# crm.lead is inherited once per concern (pool, matrix, access) on purpose: one file
+# each keeps the concerns apart; the check would have them merged.
+"$VENV/bin/pylint" --rcfile=.pylintrc --disable=consider-merging-classes-inherited \
+    sales_allocation || rc=1
 if [ "$rc" = 0 ]; then say "clean"; fi
 exit "$rc"

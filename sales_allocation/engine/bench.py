@@ -12,6 +12,7 @@ paths are exercised too.
     cd sales_allocation && ../.venv/bin/python -m engine.bench
 """
 import random
+import sys
 import time
 
 from .allocator import allocate
@@ -125,4 +126,4 @@ def bench_engine(n_leads=100000, n_rules=50, n_reps=200, seed=1):
 
 
 if __name__ == "__main__":
-    print(bench_engine())
+    sys.stdout.write("%r\n" % (bench_engine(),))

@@ -1,7 +1,7 @@
 # Copyright 2026 sales_allocation contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import SUPERUSER_ID, _, api, fields, models
-from odoo.exceptions import AccessError, MissingError
+from odoo.exceptions import AccessError
 
 from ..concurrency import cron_retry
 from .sales_allocation_rule import SEGMENTS
@@ -19,18 +19,18 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     industry_id = fields.Many2one(
-        "res.partner.industry", string="Industry",
+        "res.partner.industry",
         help="Used by assignment rules; taken from the customer when empty.")
-    customer_segment = fields.Selection(SEGMENTS, string="Customer Segment")
+    customer_segment = fields.Selection(SEGMENTS)
     allocation_rule_id = fields.Many2one(
-        "sales.allocation.rule", string="Allocation Rule", readonly=True, copy=False,
+        "sales.allocation.rule", readonly=True, copy=False,
         ondelete="set null", index=True)
     allocation_date = fields.Datetime(readonly=True, copy=False)
     allocation_state = fields.Selection(
         ALLOCATION_STATES, string="Allocation", readonly=True, copy=False, index=True,
         help="Not allocated: no rule could place this lead yet; the backlog run retries.")
     allocation_reason = fields.Text(
-        string="Allocation Reason", readonly=True, copy=False,
+        readonly=True, copy=False,
         help="Why the lead belongs to its owner, written when it was allocated.")
     allocation_log_ids = fields.One2many(
         "sales.allocation.log", "lead_id", string="Allocation History", readonly=True)
@@ -57,6 +57,12 @@ class CrmLead(models.Model):
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS crm_lead_sales_allocation_backlog_idx
                 ON crm_lead (id) WHERE allocation_state = 'unallocated'
+        """)
+        # Open leads per owner (caps, least loaded: allocator._open_lead_counts) from
+        # the index alone, without visiting the leads: same predicate as that query.
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS crm_lead_sales_allocation_open_owner_idx
+                ON crm_lead (user_id) WHERE active AND COALESCE(probability, 0) < 100
         """)
 
     @api.onchange("partner_id")
@@ -137,11 +143,6 @@ class CrmLead(models.Model):
             raise AccessError(_(
                 "Only sales managers and allocation managers may re-run allocation. "
                 "Ask one of them to do it for these leads."))
-        missing = self - self.exists()
-        if missing:
-            raise MissingError(_(
-                "These leads do not exist or were deleted: %s. Refresh the list and "
-                "select the leads again.") % ", ".join(str(i) for i in missing.ids[:20]))
         self.check_access_rule("write")
         self.env["sales.allocation.allocator"].allocate(self.ids)
         return True
@@ -150,11 +151,13 @@ class CrmLead(models.Model):
     @cron_retry
     def _cron_allocate_backlog(self, limit=None):
         """Allocate the leads that no rule could place before (caps, absences)."""
+        # LIMIT NULL is no limit.
         self.env.cr.execute("""
             SELECT id FROM crm_lead
              WHERE allocation_state = 'unallocated' AND active AND user_id IS NULL
              ORDER BY id
-        """ + (" LIMIT %d" % int(limit) if limit else ""))
+             LIMIT %s
+        """, [int(limit) if limit else None])
         lead_ids = [row[0] for row in self.env.cr.fetchall()]
         if not lead_ids:
             return {"leads": 0}

@@ -108,6 +108,6 @@ class CrmLead(models.Model):
                     "manager to assign it to you.") % lead.name)
             if has_pool and lead.pool_id:
                 raise AccessError(_(
-                    "The lead \"%s\" belongs to the pool \"%s\": use Release to give it "
-                    "back (the pool's cooldown then applies) instead of clearing the "
-                    "salesperson.") % (lead.name, lead.pool_id.name))
+                    "The lead \"%(lead)s\" belongs to the pool \"%(pool)s\": use Release to "
+                    "give it back (the pool's cooldown then applies) instead of clearing "
+                    "the salesperson.") % {"lead": lead.name, "pool": lead.pool_id.name})

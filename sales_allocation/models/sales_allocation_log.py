@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from collections import Counter
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..concurrency import cron_retry
 
@@ -34,7 +34,7 @@ class SalesAllocationLog(models.Model):
     date = fields.Datetime(
         required=True, readonly=True, index=True, default=fields.Datetime.now)
     lead_id = fields.Many2one(
-        "crm.lead", string="Lead", readonly=True, index=True, ondelete="cascade",
+        "crm.lead", readonly=True, index=True, ondelete="cascade",
         context={"active_test": False})
     event = fields.Selection(EVENTS, required=True, readonly=True, index=True)
     user_id = fields.Many2one(
@@ -44,14 +44,14 @@ class SalesAllocationLog(models.Model):
         "res.users", string="Previous Owner", readonly=True,
         context={"active_test": False})
     rule_id = fields.Many2one(
-        "sales.allocation.rule", string="Rule", readonly=True, index=True,
+        "sales.allocation.rule", readonly=True, index=True,
         ondelete="set null", context={"active_test": False})
     queue_id = fields.Many2one(
-        "sales.allocation.queue", string="Queue", readonly=True, ondelete="set null",
+        "sales.allocation.queue", readonly=True, ondelete="set null",
         context={"active_test": False})
     team_id = fields.Many2one("crm.team", string="Sales Channel", readonly=True)
     pool_id = fields.Many2one(
-        "sales.allocation.pool", string="Pool", readonly=True, ondelete="set null",
+        "sales.allocation.pool", readonly=True, ondelete="set null",
         context={"active_test": False})
     author_id = fields.Many2one(
         "res.users", string="Done By", readonly=True,

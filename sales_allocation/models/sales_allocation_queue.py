@@ -12,7 +12,7 @@ class SalesAllocationQueue(models.Model):
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
-        "res.company", string="Company",
+        "res.company",
         default=lambda self: self.env["res.company"]._company_default_get(
             "sales.allocation.queue"))
     team_id = fields.Many2one(

@@ -10,7 +10,7 @@ class SalesAllocationQueueMember(models.Model):
     _order = "queue_id, sequence, id"
 
     queue_id = fields.Many2one(
-        "sales.allocation.queue", string="Queue", required=True, ondelete="cascade",
+        "sales.allocation.queue", required=True, ondelete="cascade",
         index=True)
     sequence = fields.Integer(default=10)
     user_id = fields.Many2one(
@@ -23,7 +23,7 @@ class SalesAllocationQueueMember(models.Model):
         help="Weighted queues: a member with weight 2 gets twice the leads of a member "
              "with weight 1.")
     max_open_leads = fields.Integer(
-        string="Max Open Leads", default=0,
+        default=0,
         help="The member is skipped while he holds this many open leads (in any team). "
              "0 means no cap.")
     available = fields.Boolean(
@@ -52,13 +52,14 @@ class SalesAllocationQueueMember(models.Model):
         for member in self:
             if member.weight < 1:
                 raise ValidationError(_(
-                    "The weight of %s in queue \"%s\" is %d: a weight must be 1 or more "
-                    "(1 = a normal share).") % (
-                        member.user_id.name, member.queue_id.name, member.weight))
+                    "The weight of %(user)s in queue \"%(queue)s\" is %(weight)d: a weight "
+                    "must be 1 or more (1 = a normal share).") % {
+                        "user": member.user_id.name, "queue": member.queue_id.name,
+                        "weight": member.weight})
             if member.max_open_leads < 0:
                 raise ValidationError(_(
-                    "The cap of %s in queue \"%s\" is negative: use 0 for no cap.") % (
-                        member.user_id.name, member.queue_id.name))
+                    "The cap of %(user)s in queue \"%(queue)s\" is negative: use 0 for no "
+                    "cap.") % {"user": member.user_id.name, "queue": member.queue_id.name})
 
     @api.multi
     def unlink(self):

@@ -48,7 +48,7 @@ class SalesAllocationRule(models.Model):
         default=10, help="Rules are tried in this order, lowest first.")
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
-        "res.company", string="Company",
+        "res.company",
         default=lambda self: self.env["res.company"]._company_default_get(
             "sales.allocation.rule"))
     description = fields.Text(translate=True)
@@ -62,8 +62,8 @@ class SalesAllocationRule(models.Model):
     tag_ids = fields.Many2many("crm.lead.tag", string="Tags", help="Any of these tags.")
     source_ids = fields.Many2many("utm.source", string="Sources")
     industry_ids = fields.Many2many("res.partner.industry", string="Industries")
-    customer_type = fields.Selection(CUSTOMER_TYPES, string="Customer Type")
-    customer_segment = fields.Selection(SEGMENTS, string="Customer Segment")
+    customer_type = fields.Selection(CUSTOMER_TYPES)
+    customer_segment = fields.Selection(SEGMENTS)
     revenue_min = fields.Float(string="Expected Revenue From")
     revenue_max = fields.Float(
         string="Expected Revenue To", help="0 means no upper limit.")
@@ -74,7 +74,7 @@ class SalesAllocationRule(models.Model):
          ("matrix", "Region x product line matrix")],
         string="Send To", required=True, default="queue")
     user_id = fields.Many2one("res.users", string="Salesperson")
-    queue_id = fields.Many2one("sales.allocation.queue", string="Queue")
+    queue_id = fields.Many2one("sales.allocation.queue")
     matrix_id = fields.Many2one(
         "sales.allocation.matrix", ondelete="restrict",
         help="The lead goes to the cell of its region and product line. With no cell "
@@ -122,9 +122,10 @@ class SalesAllocationRule(models.Model):
         for rule in self:
             if rule.revenue_max and rule.revenue_min > rule.revenue_max:
                 raise ValidationError(_(
-                    "Rule \"%s\": the expected revenue range starts at %s but ends at %s. "
-                    "Swap the bounds, or set the upper bound to 0 for no limit.") % (
-                        rule.name, rule.revenue_min, rule.revenue_max))
+                    "Rule \"%(rule)s\": the expected revenue range starts at %(min)s but "
+                    "ends at %(max)s. Swap the bounds, or set the upper bound to 0 for no "
+                    "limit.") % {"rule": rule.name, "min": rule.revenue_min,
+                                 "max": rule.revenue_max})
 
     @api.constrains("country_ids", "state_ids")
     def _check_states_in_countries(self):
@@ -189,10 +190,10 @@ class SalesAllocationRule(models.Model):
             return parse_lead_domain(self.env, self.domain)
         except Exception as error:  # any parse or SQL error means the same to the admin
             raise ValidationError(_(
-                "The condition of rule \"%s\" is not valid: %s\n"
+                "The condition of rule \"%(rule)s\" is not valid: %(error)s\n"
                 "Edit it with the domain editor; each condition must name a field of the "
-                "lead, e.g. [('country_id.code', '=', 'CN')].") % (
-                    self.name, tools.ustr(error)))
+                "lead, e.g. [('country_id.code', '=', 'CN')].") % {
+                    "rule": self.name, "error": tools.ustr(error)})
 
     def _to_engine_rule(self):
         """This rule as the engine's plain Rule (no recordsets inside)."""

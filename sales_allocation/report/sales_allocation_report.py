@@ -21,20 +21,20 @@ class SalesAllocationReport(models.Model):
 
     date = fields.Datetime(readonly=True)
     event = fields.Selection(EVENTS, readonly=True)
-    lead_id = fields.Many2one("crm.lead", string="Lead", readonly=True)
+    lead_id = fields.Many2one("crm.lead", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     previous_user_id = fields.Many2one(
         "res.users", string="Previous Owner", readonly=True)
-    rule_id = fields.Many2one("sales.allocation.rule", string="Rule", readonly=True)
-    queue_id = fields.Many2one("sales.allocation.queue", string="Queue", readonly=True)
+    rule_id = fields.Many2one("sales.allocation.rule", readonly=True)
+    queue_id = fields.Many2one("sales.allocation.queue", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Channel", readonly=True)
-    country_id = fields.Many2one("res.country", string="Country", readonly=True)
+    country_id = fields.Many2one("res.country", readonly=True)
     state_id = fields.Many2one("res.country.state", string="Province", readonly=True)
     region_id = fields.Many2one(
-        "sales.allocation.region", string="Region", readonly=True)
+        "sales.allocation.region", readonly=True)
     product_category_id = fields.Many2one(
         "product.category", string="Product line", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     nbr = fields.Integer(string="# Changes", readonly=True)
     converted = fields.Integer(string="# Converted", readonly=True)
     won = fields.Integer(string="# Won", readonly=True)

@@ -60,8 +60,9 @@ class SalesAllocationSimulation(models.TransientModel):
         leads = self.env["crm.lead"].search(self._parsed_lead_domain(), order="id")
         if len(leads) > MAX_SIMULATED_LEADS:
             raise UserError(_(
-                "%d leads match; a simulation replays at most %d. Narrow the domain, "
-                "e.g. to one month.") % (len(leads), MAX_SIMULATED_LEADS))
+                "%(count)d leads match; a simulation replays at most %(max)d. Narrow the "
+                "domain, e.g. to one month.") % {
+                    "count": len(leads), "max": MAX_SIMULATED_LEADS})
         decisions, texts, loads, caps = self._simulate(leads.ids)
         summary = summarize(decisions, loads, caps)
         self.line_ids.unlink()
@@ -148,12 +149,12 @@ class SalesAllocationSimulationLine(models.TransientModel):
 
     simulation_id = fields.Many2one(
         "sales.allocation.simulation", required=True, ondelete="cascade")
-    lead_id = fields.Many2one("crm.lead", string="Lead", readonly=True)
+    lead_id = fields.Many2one("crm.lead", readonly=True)
     current_user_id = fields.Many2one(
         related="lead_id.user_id", string="Current Owner", readonly=True)
     user_id = fields.Many2one("res.users", string="Would Go To", readonly=True)
-    rule_id = fields.Many2one("sales.allocation.rule", string="Rule", readonly=True)
-    queue_id = fields.Many2one("sales.allocation.queue", string="Queue", readonly=True)
+    rule_id = fields.Many2one("sales.allocation.rule", readonly=True)
+    queue_id = fields.Many2one("sales.allocation.queue", readonly=True)
     placed = fields.Boolean(readonly=True)
     reason = fields.Text(readonly=True)
 
@@ -169,5 +170,5 @@ class SalesAllocationSimulationRep(models.TransientModel):
     count = fields.Integer(string="New Leads", readonly=True)
     load_before = fields.Integer(string="Open Leads Now", readonly=True)
     load_after = fields.Integer(string="Open Leads After", readonly=True)
-    cap = fields.Integer(string="Cap", readonly=True)
+    cap = fields.Integer(readonly=True)
     cap_use = fields.Float(string="Cap Used (%)", digits=(16, 1), readonly=True)

@@ -115,7 +115,8 @@ class OdooServer:
 
     def start(self):
         if not ODOO_CONF.exists():
-            raise RuntimeError("%s is missing: run tools/setup.sh (or make setup) first" % ODOO_CONF)
+            raise RuntimeError(
+                "%s is missing: run tools/setup.sh (or make setup) first" % ODOO_CONF)
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env["PATH"] = "%s:%s" % (ROOT / ".tools" / "node_modules" / ".bin", env.get("PATH", ""))

@@ -5,7 +5,7 @@ The positive controls use an allocation manager, a real user like the salesmen.
 """
 import pytest
 
-from rpc_helpers import NO_MAIL, client, make_user, unique, xmlid
+from rpc_helpers import NO_MAIL, client, make_user, unique
 from sales_allocation_client import OdooAccessError, OdooError, OdooUserError
 
 POOL_OFF = {"max_claims_per_day": 0, "max_open_leads": 0, "idle_days": 0,
@@ -43,9 +43,9 @@ def world(odoo_server):
         "pool_2": lead("in pool 2", pool_id=pool_2),
     }
     # Nobody's and in no pool: the allocation rules must not place it.
-    leads["free"] = admin.execute("crm.lead", "create", {"name": unique("free lead"),
-                                                        "user_id": False},
-                                  context=dict(NO_MAIL, sales_allocation_skip=True))
+    leads["free"] = admin.execute(
+        "crm.lead", "create", {"name": unique("free lead"), "user_id": False},
+        context=dict(NO_MAIL, sales_allocation_skip=True))
     return {"admin": admin, "server": odoo_server, "rep_a": rep_a, "rep_b": rep_b,
             "rep_c": rep_c, "manager": manager, "pool_1": pool_1, "pool_2": pool_2,
             "team_1": team_1, "leads": leads}
@@ -73,8 +73,8 @@ def test_salesman_sees_own_leads_and_his_pools_only(world):
     seen_c = set(world["rep_c"].client().execute("crm.lead", "search", [("id", "in", all_ids)]))
     assert seen_c == {leads["pool_2"], leads["free"]}
     # The manager sees everything (the rule is not simply hiding all leads).
-    seen_m = set(world["manager"].client().execute("crm.lead", "search",
-                                                    [("id", "in", all_ids)]))
+    seen_m = set(world["manager"].client().execute(
+        "crm.lead", "search", [("id", "in", all_ids)]))
     assert seen_m == set(all_ids)
 
 
@@ -108,8 +108,8 @@ def test_salesman_cannot_take_a_lead_by_writing_user_id(world):
         api.execute("crm.lead", "write", [leads["a"]], {"user_id": world["rep_b"].id})
     assert owner(server, leads["a"]) == rep_a.id
     with pytest.raises(OdooAccessError, match="only create leads for yourself"):
-        api.execute("crm.lead", "create", {"name": unique("for b"),
-                                            "user_id": world["rep_b"].id})
+        api.execute("crm.lead", "create",
+                    {"name": unique("for b"), "user_id": world["rep_b"].id})
     with pytest.raises(OdooAccessError, match="only create leads for yourself"):
         api.execute("crm.lead", "create", {"name": unique("for b")},
                     context={"default_user_id": world["rep_b"].id})

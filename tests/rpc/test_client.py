@@ -7,7 +7,6 @@ of the `odoo_server` fixture.
 """
 import csv
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -380,8 +379,9 @@ def test_cli_pools_claim_release(odoo_server):
     pool = admin.execute("sales.allocation.pool", "create", {
         "name": pool_name, "team_id": team, "max_claims_per_day": 0, "idle_days": 0,
         "max_hold_days": 0, "warn_days": 0, "cooldown_days": 1})
-    leads = [admin.execute("crm.lead", "create", {"name": unique("cli pool lead"),
-                                                   "pool_id": pool}) for _index in range(3)]
+    leads = [admin.execute("crm.lead", "create",
+                           {"name": unique("cli pool lead"), "pool_id": pool})
+             for _index in range(3)]
     as_rep = {"login": rep.login, "password": rep.password}
     proc = run_cli(odoo_server, "pools", check=0, **as_rep)
     assert pool_name in proc.stdout and "3 waiting" in proc.stdout

@@ -163,10 +163,11 @@ def test_backlog_cron_retries_a_transaction_conflict(crew):
         thread = threading.Thread(target=trigger, daemon=True)
         thread.start()
         # The run reaches the queue row and waits on our lock...
-        wait_until(lambda: server.sql("""
+        waiting = """
             SELECT count(*) FROM pg_stat_activity
-             WHERE datname = %s AND wait_event_type = 'Lock'""", (server.db,))[0][0],
-            what="the backlog run to wait for the queue row")
+             WHERE datname = %s AND wait_event_type = 'Lock'"""
+        wait_until(lambda: server.sql(waiting, (server.db,))[0][0],
+                   what="the backlog run to wait for the queue row")
         # ...then we commit a change to it: the run's snapshot is now stale.
         conn.commit()
         thread.join(120)
