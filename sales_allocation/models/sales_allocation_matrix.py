@@ -31,7 +31,7 @@ class SalesAllocationMatrix(models.Model):
 
     name = fields.Char(required=True, translate=True)
     company_id = fields.Many2one(
-        "res.company", string="Company",
+        "res.company",
         default=lambda self: self.env["res.company"]._company_default_get(
             "sales.allocation.matrix"))
     product_category_ids = fields.Many2many(
