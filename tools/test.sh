@@ -13,6 +13,9 @@
 #   crm      pytest-odoo on Odoo's own crm tests, same database (must pass as without
 #            the addon; the PhantomJS tour skips: there is no PhantomJS here)
 #   rpc      plain pytest on tests/rpc against a real server on TEST_DB_rpc
+#   browser  Playwright + headless Chromium on tests/browser against a real server on
+#            TEST_DB_browser (the admin's and the rep's paths; README screenshots)
+#   lint     flake8 and pylint-odoo (tools/lint.sh)
 # Exit status: 0 only when every phase passed. Last line: "test: N passed, N failed, ...".
 set -uo pipefail
 
@@ -20,6 +23,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 TEST_DB="${1:-sales_allocation_test}"
 RPC_DB="${TEST_DB}_rpc"
+BROWSER_DB="${TEST_DB}_browser"
 PY="$ROOT/.venv/bin/python"
 CONF="$ROOT/.run/odoo.conf"
 LOGS="$ROOT/.run/logs"
@@ -77,7 +81,7 @@ mkdir -p "$LOGS"
 # --- setup ---------------------------------------------------------------------------
 banner "setup"
 t0=$SECONDS
-if tools/setup.sh; then
+if tools/setup.sh --browser; then
     record setup PASS $((SECONDS - t0))
 else
     record setup FAIL $((SECONDS - t0))
@@ -100,9 +104,11 @@ banner "install: fresh $TEST_DB"
 t0=$SECONDS
 install_ok=0
 if tools/db.sh drop "$TEST_DB" && tools/db.sh drop "$RPC_DB" \
-        && tools/db.sh create "$TEST_DB" --strict && tools/db.sh copy "$TEST_DB" "$RPC_DB"; then
+        && tools/db.sh drop "$BROWSER_DB" \
+        && tools/db.sh create "$TEST_DB" --strict && tools/db.sh copy "$TEST_DB" "$RPC_DB" \
+        && tools/db.sh copy "$TEST_DB" "$BROWSER_DB"; then
     install_ok=1
-    record install PASS $((SECONDS - t0)) "$TEST_DB (+ copy $RPC_DB)"
+    record install PASS $((SECONDS - t0)) "$TEST_DB (+ copies $RPC_DB, $BROWSER_DB)"
 else
     record install FAIL $((SECONDS - t0)) "see .run/logs/install-$TEST_DB.log"
     N_ERRORS=$((N_ERRORS + 1))
@@ -122,10 +128,26 @@ if [ "$install_ok" = 1 ]; then
     run_pytest crm "$LOGS/test-crm.log" -q -rs --disable-warnings "${ODOO_OPTS[@]}" "$CRM_TESTS"
     # --- XML-RPC against a real server ------------------------------------------------------------
     SA_RPC_DB="$RPC_DB" run_pytest rpc "$LOGS/test-rpc.log" -q tests/rpc
+    # --- the web client in headless Chromium ------------------------------------------------------
+    PY_SAVED="$PY"
+    PY="$ROOT/.venv-browser/bin/python"
+    SA_BROWSER_DB="$BROWSER_DB" run_pytest browser "$LOGS/test-browser.log" -q tests/browser
+    PY="$PY_SAVED"
 else
     record addon "NOT RUN" 0 "install failed"
     record crm "NOT RUN" 0 "install failed"
     record rpc "NOT RUN" 0 "install failed"
+    record browser "NOT RUN" 0 "install failed"
+fi
+
+# --- lint ------------------------------------------------------------------------------------------
+banner "lint: flake8 + pylint-odoo"
+t0=$SECONDS
+if tools/lint.sh 2>&1 | tee "$LOGS/test-lint.log"; then
+    record lint PASS $((SECONDS - t0))
+else
+    record lint FAIL $((SECONDS - t0)) "see .run/logs/test-lint.log"
+    N_ERRORS=$((N_ERRORS + 1))
 fi
 
 # --- summary ---------------------------------------------------------------------------------------
