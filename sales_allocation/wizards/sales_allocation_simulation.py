@@ -127,8 +127,13 @@ class SalesAllocationSimulation(models.TransientModel):
                     if domain:
                         domains[rule.id] = domain
             else:
-                compiled, domains = Rule._engine_rules(company_id)
+                compiled, domains = Rule._engine_rules(
+                    company_id or self.env.user.company_id.id)
+            matrices = self.env["sales.allocation.matrix"]._matrix_data(
+                [rule.matrix_id for rule in compiled])
             queue_ids = {rule.queue_id for rule in compiled if rule.queue_id}
+            if matrices:
+                queue_ids |= matrices.queue_ids
             queues, _meta = allocator._load_queues(queue_ids, lock=False)
             for queue in queues.values():
                 for member in queue.members:
@@ -136,7 +141,8 @@ class SalesAllocationSimulation(models.TransientModel):
                     if member.max_open:
                         caps[member.user_id] = min(
                             caps.get(member.user_id) or member.max_open, member.max_open)
-            company_decisions = allocator._decide(leads, compiled, domains, queues)
+            company_decisions = allocator._decide(
+                leads, compiled, domains, queues, matrices=matrices)
             decisions.extend(company_decisions)
             texts.extend(allocator._reason_texts(company_decisions, queues))
         return decisions, texts, loads, caps
