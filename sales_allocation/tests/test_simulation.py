@@ -81,3 +81,28 @@ class TestSimulation(SavepointCase):
         with self.assertRaisesRegex(ValidationError, "not a valid domain"):
             self.env["sales.allocation.simulation"].create(
                 {"lead_domain": "[('no_such_field', '=', 1)]"})
+
+    def test_matrix_cell_queues_count_in_the_per_rep_figures(self):
+        province = self.env.ref("l10n_cn.state_ZJ")
+        Region = self.env["sales.allocation.region"]
+        region = Region.search([("state_ids", "in", province.ids)]) or Region.create({
+            "name": "Sim region", "state_ids": [(6, 0, province.ids)]})
+        category = self.env["product.category"].create({"name": "Sim line"})
+        cell_queue = self.env["sales.allocation.queue"].create({
+            "name": "Cell-only queue",
+            "member_ids": [(0, 0, {"user_id": self.reps[0].id, "max_open_leads": 5})],
+        })
+        matrix = self.env["sales.allocation.matrix"].create({
+            "name": "Sim matrix",
+            "cell_ids": [(0, 0, {"region_id": region.id, "product_category_id": category.id,
+                                 "target_type": "queue", "queue_id": cell_queue.id})],
+        })
+        rule = self.env["sales.allocation.rule"].create({
+            "name": "Draft: by matrix", "active": False, "target_type": "matrix",
+            "matrix_id": matrix.id, "tag_ids": [(6, 0, self.tag.ids)]})
+        self.leads[:2].write({"state_id": province.id, "country_id": province.country_id.id,
+                              "product_category_id": category.id})
+        simulation = self._run(rule_ids=[(6, 0, rule.ids)])
+        self.assertEqual(simulation.placed_count, 2)
+        rep = simulation.rep_ids.filtered(lambda row: row.user_id == self.reps[0])
+        self.assertEqual((rep.count, rep.cap, rep.cap_use), (2, 5, 40.0))
