@@ -116,9 +116,9 @@ class _Batch(object):
     """State of one ``allocate`` call, and the paths that are not the hot one."""
 
     def __init__(self, queues, continuity, domain_matcher, matrix_resolver,
-                 user_active):
+                 user_active, load_of=None):
         self.queues = queues
-        self.rotation = Rotation(queues, user_active)
+        self.rotation = Rotation(queues, user_active, load_of)
         self.archived = self.rotation.archived
         self.continuity = continuity
         self.domain_matcher = domain_matcher
@@ -223,7 +223,7 @@ class _Batch(object):
 
 
 def allocate(leads, rules, queues, continuity=None, domain_matcher=None,
-             matrix_resolver=None, user_active=None):
+             matrix_resolver=None, user_active=None, load_of=None):
     """Decide an owner (or pool) for every lead; returns a list of ``Decision``.
 
     ``leads``: iterable of ``Lead`` (materialized: ``domain_matcher`` answers for the
@@ -235,11 +235,14 @@ def allocate(leads, rules, queues, continuity=None, domain_matcher=None,
     Without it, rules with a domain never match.  ``matrix_resolver(rule, lead)``:
     ``(target_type, target_id, extra)`` or ``None``; without it, matrix rules never
     match.  ``user_active``: dict user id -> bool, ``False`` for archived users.
+    ``load_of(user_ids)``: dict user id -> open leads, asked only for the loads a
+    decision reads (``rotation``, "Lazy loads"); the members' ``load`` then start at 0.
     """
     leads = list(leads)
     if continuity is None:
         continuity = {}
-    batch = _Batch(queues, continuity, domain_matcher, matrix_resolver, user_active)
+    batch = _Batch(queues, continuity, domain_matcher, matrix_resolver, user_active,
+                   load_of)
     index = RuleIndex(rules, batch.make_plan)
     cache, build = index.cache, index.build
     place, follow, skipped_reasons = batch.place, batch.follow, batch.skipped

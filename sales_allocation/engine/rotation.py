@@ -35,6 +35,15 @@ is seen by queue B, and so is a lead given to the user directly (user rule, owne
 continuity).  A user archived in one queue (``Member.active`` False) or in
 ``user_active`` is archived everywhere.
 
+Lazy loads.  Counting a user's open leads costs a database query that grows with the
+leads he holds, and most queues never look at loads: only a capped member's load and
+the loads of a least-loaded queue decide anything.  With ``Rotation(...,
+load_of=...)`` the ``Member.load`` values given count from zero (the leads of this run)
+and ``load_of(user_ids) -> {user_id: open leads}`` is asked, once per user, the first
+time a queue needs them: when the queue builds its eligible list, for its capped
+members, and for every member of a least-loaded queue.  A queue that is never picked
+from costs nothing; decisions are the same as with every load given up front.
+
 Speed.  Archived and unavailable members cannot change during a run and loads only
 grow, so each queue caches its eligible members and its ``skipped`` tuple and rebuilds
 them only when one of its members reaches his cap.  Between rebuilds ``pick`` returns
@@ -105,21 +114,28 @@ class _QueueState(object):
     """
 
     __slots__ = ("queue", "by_user", "archived", "seats", "eligible", "start_after",
-                 "skipped", "stale")
+                 "skipped", "stale", "fetch")
+    # Whether the strategy reads every member's load (not only capped members').
+    all_loads = False
 
-    def __init__(self, queue, archived, seats):
+    def __init__(self, queue, archived, seats, fetch=None):
         self.queue = queue
         self.by_user = {}
         for member in queue.members:
             self.by_user.setdefault(member.user_id, member)
         self.archived = archived
         self.seats = seats
+        # Rotation.fetch_loads with lazy loads, else None.
+        self.fetch = fetch
         self.eligible = []
         self.reset()
         self.stale = True
 
     def refresh(self):
         self.flush()
+        if self.fetch is not None:
+            self.fetch([member.user_id for member in self.queue.members
+                        if self.all_loads or member.max_open > 0])
         eligible, skipped = [], []
         # user_id -> index in ``eligible`` of the first eligible member after him,
         # for every member (a user who just became ineligible can still be last).
@@ -230,6 +246,7 @@ class _LeastLoaded(_QueueState):
     """
 
     __slots__ = ("lowest", "level")
+    all_loads = True
 
     def reset(self):
         self.level = []
@@ -264,21 +281,24 @@ class Rotation(object):
     """Rotation state of several queues during one allocation run.
 
     ``queues`` maps queue id to ``Queue``; ``user_active`` optionally maps user id to
-    ``False`` for archived users (in addition to ``Member.active``).
+    ``False`` for archived users (in addition to ``Member.active``).  ``load_of``:
+    see "Lazy loads" above; without it the members' loads are complete.
     """
 
-    __slots__ = ("archived", "_states", "_seats")
+    __slots__ = ("archived", "_states", "_seats", "_load_of", "_unread")
 
-    def __init__(self, queues, user_active=None):
+    def __init__(self, queues, user_active=None, load_of=None):
         self.archived = set(
             user_id for user_id, active in (user_active or {}).items() if not active)
         # user_id -> [(member, queue state)]: every membership a new lead updates.
         self._seats = {}
         self._states = {}
+        self._load_of = load_of
+        fetch = self.fetch_loads if load_of is not None else None
         loads = {}
         for queue_id, queue in queues.items():
             state = self._states[queue_id] = STRATEGIES[queue.strategy](
-                queue, self.archived, self._seats)
+                queue, self.archived, self._seats, fetch)
             for member in queue.members:
                 self._seats.setdefault(member.user_id, []).append((member, state))
                 loads[member.user_id] = max(loads.get(member.user_id, 0), member.load)
@@ -287,6 +307,26 @@ class Rotation(object):
         for user_id, seats in self._seats.items():
             for member, _state in seats:
                 member.load = loads[user_id]
+        # Lazy loads: the users whose open leads are not counted in ``load`` yet.
+        self._unread = set(self._seats) if load_of is not None else set()
+
+    def fetch_loads(self, user_ids):
+        """Add the open leads of those of ``user_ids`` not read yet to their loads.
+
+        Until then a seat's ``load`` counted only this run's leads; every queue that
+        reads it (capped members at refresh, least-loaded queues) asks first, so no
+        decision ever sees a partial load.
+        """
+        unread = [user_id for user_id in user_ids if user_id in self._unread]
+        if not unread:
+            return
+        self._unread.difference_update(unread)
+        counts = self._load_of(unread)
+        for user_id in unread:
+            base = counts.get(user_id, 0)
+            if base:
+                for member, _state in self._seats[user_id]:
+                    member.load += base
 
     def picker(self, queue_id):
         """A function ``() -> (member, skipped)`` picking in queue ``queue_id``.
