@@ -11,7 +11,9 @@ def _login(page, odoo_server, login="admin", password="admin"):
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_selector(".o_web_client .o_main_navbar, .o_web_client .o_main")
+    # The first page of a fresh server compiles the assets (lessc): give it time.
+    page.wait_for_selector(".o_web_client .o_main_navbar, .o_web_client .o_main",
+                           timeout=120000)
     page.add_style_tag(content=".o_tooltip { display: none !important; }")
 
 
@@ -22,7 +24,8 @@ def _screenshot(page, path):
 
 def _open_action(page, odoo_server, xmlid):
     page.goto(odoo_server.url + "/web#action=%s" % xmlid)
-    page.wait_for_selector(".o_list_view, .o_form_view, .o_pivot, .o_graph, .o_kanban_view")
+    page.wait_for_selector(".o_list_view, .o_form_view, .o_pivot, .o_graph, .o_kanban_view",
+                           timeout=60000)
 
 
 def test_admin_creates_a_rule_in_its_form(page, odoo_server, screenshots):
@@ -98,4 +101,32 @@ def test_allocation_dashboard(page, odoo_server, screenshots):
     page.click(".o_cp_switch_graph")
     page.wait_for_selector(".o_graph_svg_container svg, .o_graph_container svg")
     _screenshot(page, screenshots / "dashboard-graph.png")
+    assert page.js_errors == []
+
+
+def test_admin_creates_a_queue_with_members_in_its_form(page, odoo_server, screenshots):
+    name = "杭州电销轮询 %s" % uuid.uuid4().hex[:4]
+    _login(page, odoo_server)
+    _open_action(page, odoo_server, "sales_allocation.sales_allocation_queue_action")
+    page.click(".o_list_button_add")
+    page.wait_for_selector(".o_form_view.o_form_editable")
+    page.fill("input.o_field_widget[name=name], .o_field_widget[name=name] input", name)
+    page.click(".o_field_radio[name=strategy] input[data-value=weighted]")
+    members = ".o_field_one2many[name=member_ids]"
+    for login_name, weight in (("李娜", "1"), ("王芳", "2")):
+        page.click(members + " .o_field_x2many_list_row_add a")
+        row = page.locator(members + " tr.o_data_row.o_selected_row")
+        row.locator(".o_field_widget[name=user_id] input").fill(login_name)
+        page.click(".ui-autocomplete li:has-text('%s')" % login_name)
+        row.locator("input.o_field_widget[name=weight], .o_field_widget[name=weight] input")\
+            .fill(weight)
+    page.click(".o_form_button_save")
+    page.wait_for_selector(".o_form_view.o_form_readonly")
+    [queue] = odoo_server.execute("sales.allocation.queue", "search_read",
+                                  [("name", "=", name)], ["strategy", "member_ids"])
+    assert queue["strategy"] == "weighted"
+    rows = odoo_server.execute("sales.allocation.queue.member", "read",
+                               queue["member_ids"], ["user_id", "weight"])
+    assert sorted((row["user_id"][1], row["weight"]) for row in rows) == [
+        ("李娜", 1), ("王芳", 2)]
     assert page.js_errors == []
