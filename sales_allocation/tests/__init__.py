@@ -10,3 +10,4 @@ from . import test_create
 from . import test_config_errors
 from . import test_manual_log
 from . import test_batch_scale
+from . import test_i18n
