@@ -233,8 +233,13 @@ class SalesAllocationRule(models.Model):
         """
         rules = self.sudo().with_context(lang="en_US").search([
             ("company_id", "in", [company_id, False]), ("trigger", "=", trigger)])
+        return rules._compile_for_engine()
+
+    @api.multi
+    def _compile_for_engine(self):
+        """These rules as (engine Rules, {rule id: domain} for those with a domain)."""
         compiled, domains = [], {}
-        for rule in rules:
+        for rule in self:
             engine_rule, domain = rule._to_engine_rule()
             compiled.append(engine_rule)
             if domain:

@@ -120,12 +120,7 @@ class SalesAllocationSimulation(models.TransientModel):
         _facts, _previous, companies = allocator._lead_facts(lead_ids)
         for company_id, leads in companies.items():
             if draft_rules:
-                compiled, domains = [], {}
-                for rule in draft_rules:
-                    engine_rule, domain = rule._to_engine_rule()
-                    compiled.append(engine_rule)
-                    if domain:
-                        domains[rule.id] = domain
+                compiled, domains = draft_rules._compile_for_engine()
             else:
                 compiled, domains = Rule._engine_rules(
                     company_id or self.env.user.company_id.id)
