@@ -7,8 +7,6 @@ message per lead; the ORM sees what the set-based writes wrote.
 
 ``make bench`` measures the same path at 100,000 leads; these tests keep it right.
 """
-from odoo import api
-
 from .common import AllocationCase
 
 
@@ -42,21 +40,8 @@ class TestBatchScale(AllocationCase):
     def _run_backlog(self, batch_size):
         """The backlog cron's method at ``batch_size``; returns (summary, batch sizes)."""
         self.Param.set_param("sales_allocation.batch_size", str(batch_size))
-        sizes = []
-        allocator_class = type(self.allocator)
-        original = allocator_class._allocate_batch
-
-        # A pass-through spy: every batch runs the real code.
-        @api.model
-        def counting_batch(allocator, lead_ids, trigger="create"):
-            sizes.append(len(lead_ids))
-            return original(allocator, lead_ids, trigger=trigger)
-
-        allocator_class._allocate_batch = counting_batch
-        try:
+        with self._counting_batches() as sizes:
             summary = self.Lead._cron_allocate_backlog()
-        finally:
-            allocator_class._allocate_batch = original
         return summary, sizes
 
     def _state(self, leads):
