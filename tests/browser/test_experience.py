@@ -25,7 +25,7 @@ def _screenshot(page, path):
 def _open_action(page, odoo_server, xmlid):
     page.goto(odoo_server.url + "/web#action=%s" % xmlid)
     page.wait_for_selector(".o_list_view, .o_form_view, .o_pivot, .o_graph, .o_kanban_view",
-                           timeout=60000)
+                           timeout=120000)
 
 
 def test_admin_creates_a_rule_in_its_form(page, odoo_server, screenshots):
