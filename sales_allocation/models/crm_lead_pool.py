@@ -246,6 +246,16 @@ class CrmLead(models.Model):
             "Claimed from pool \"%(pool)s\" by %(user)s."))
         return {"claimed": len(rows)}
 
+    @staticmethod
+    def _pool_refuse_closed(rows):
+        """A won or lost lead has nothing left to work: it never goes (back) to a pool."""
+        for row in rows:
+            if not row["active"] or (row["probability"] or 0) >= 100:
+                raise UserError(_(
+                    "Lead \"%s\" is won or lost: it stays with its salesperson and cannot "
+                    "go to a pool. Reopen it first if someone should work it again.")
+                    % row["name"])
+
     def _pool_lock_rows(self):
         """Lock these leads (id order, so claims cannot deadlock) and read them."""
         cr = self.env.cr
@@ -416,6 +426,7 @@ class CrmLead(models.Model):
                 raise UserError(_(
                     "Lead \"%s\" is not yours: only its salesperson or a sales manager "
                     "may release it.") % row["name"])
+        self._pool_refuse_closed(rows)
         text = _("Released by %s.") % self.env.user.name
         if reason and reason.strip():
             text = "%s %s" % (text, reason.strip())
@@ -455,6 +466,7 @@ class CrmLead(models.Model):
         self.env["sales.allocation.pool"]._check_pool_manager()
         now = to_datetime(now) or datetime.utcnow()
         rows = self._pool_lock_rows()
+        self._pool_refuse_closed(rows)
         text = _("Moved into pool \"%(pool)s\" by %(user)s.") % {
             "pool": pool.name, "user": self.env.user.name}
         vals = {

@@ -292,6 +292,17 @@ class TestReleaseAndCooldown(PoolCase):
         with self.assertRaisesRegex(UserError, "did not come from a lead pool"):
             outside.sudo(self.rep_a).action_release()
 
+    def test_won_or_lost_leads_are_not_released(self):
+        won, lost = self._pool_leads(2)
+        self._claim(won | lost, self.rep_a)
+        won.sudo(self.rep_a).action_set_won()
+        lost.sudo(self.rep_a).action_set_lost()
+        for lead in (won, lost):
+            with self.assertRaisesRegex(UserError, "is won or lost: it stays with"):
+                lead.sudo(self.rep_a).action_release()
+            self.assertEqual(lead.user_id, self.rep_a)
+        self.assertFalse(self._logs(won | lost, "released"))
+
     def test_no_cooldown_when_zero(self):
         self.pool.cooldown_days = 0
         lead = self._pool_leads()
@@ -564,6 +575,14 @@ class TestAdminActions(PoolCase):
         self.assertEqual((log.previous_user_id, log.pool_id), (self.rep_d, self.pool))
         self._claim(leads, self.rep_a)
         self.assertEqual(leads.user_id, self.rep_a)
+
+    def test_won_leads_are_not_moved_into_a_pool(self):
+        won = self.Lead.create({"name": "Won deal", "type": "opportunity",
+                                "user_id": self.rep_d.id})
+        won.action_set_won()
+        with self.assertRaisesRegex(UserError, "is won or lost"):
+            won.sudo(self.manager)._pool_move(self.pool)
+        self.assertEqual((won.user_id, won.pool_id.id), (self.rep_d, False))
 
     def test_assign_bypasses_limits_and_is_logged_manual(self):
         self.pool.write({"max_claims_per_day": 1, "max_open_leads": 1})
