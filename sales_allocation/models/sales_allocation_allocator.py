@@ -42,6 +42,24 @@ def _values_sql(rows, casts):
     return ", ".join([row_sql] * len(rows)), params
 
 
+def _array_literal(values):
+    """A PostgreSQL array literal (``{1,NULL,"a \\"b\\""}``) of ints and strings."""
+    return "{%s}" % ",".join(
+        "NULL" if value is None else str(value) if value.__class__ is int else
+        '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
+        for value in values)
+
+
+def _unnest_sql(rows, casts):
+    """``unnest(...)`` over ``rows`` column by column, and its parameters: one array
+    literal per column where ``_values_sql`` has one placeholder per value. For
+    thousands of rows PostgreSQL parses and plans a VALUES list longer than the
+    statement it feeds takes to run; an array literal is read in one go."""
+    columns = list(zip(*rows)) if rows else [()] * len(casts)
+    sql = "unnest(%s)" % ", ".join("%%s::%s[]" % cast for cast in casts)
+    return sql, [_array_literal(column) for column in columns]
+
+
 # What _save_rotation compares with when the state as read is not known: anything.
 _UNREAD = object()
 
@@ -420,7 +438,7 @@ class SalesAllocationAllocator(models.AbstractModel):
                              decision.rule_id, decision.queue_id, team_id, text,
                              decision.pool_id))
         if lead_rows:
-            values, params = _values_sql(
+            values, params = _unnest_sql(
                 lead_rows, ["int", "int", "int", "int", "varchar", "text", "int"])
             cr.execute("""
                 UPDATE crm_lead l
@@ -438,7 +456,7 @@ class SalesAllocationAllocator(models.AbstractModel):
                        reclaim_deadline = NULL, reclaim_warn_date = NULL,
                        reclaim_timer = NULL, reclaim_warned_deadline = NULL,
                        write_uid = %s, write_date = %s
-                  FROM (VALUES """ + values + """)
+                  FROM """ + values + """
                        AS v(id, user_id, team_id, rule_id, state, reason, pool_id)
                   LEFT JOIN res_users u ON u.id = v.user_id
                  WHERE l.id = v.id AND l.id BETWEEN %s AND %s
@@ -496,12 +514,12 @@ class SalesAllocationAllocator(models.AbstractModel):
              WHERE "default" AND (res_model IS NULL OR res_model = 'crm.lead')
         """)
         subtype_ids = [row[0] for row in cr.fetchall()]
-        values, params = _values_sql(lead_user_pairs, ["int", "int"])
+        values, params = _unnest_sql(lead_user_pairs, ["int", "int"])
         cr.execute("""
             WITH added AS (
                 INSERT INTO mail_followers (res_model, res_id, partner_id)
                 SELECT 'crm.lead', v.lead_id, u.partner_id
-                  FROM (VALUES """ + values + """) AS v(lead_id, user_id)
+                  FROM """ + values + """ AS v(lead_id, user_id)
                   JOIN res_users u ON u.id = v.user_id
                 ON CONFLICT DO NOTHING
                 RETURNING id
