@@ -23,7 +23,9 @@ def _screenshot(page, path):
 
 
 def _open_action(page, odoo_server, xmlid):
-    page.goto(odoo_server.url + "/web#action=%s" % xmlid)
+    # A full page load (the query string differs), not a hash change: right after the
+    # login the client may still be opening its home action, which would win the race.
+    page.goto(odoo_server.url + "/web?reload=1#action=%s" % xmlid)
     page.wait_for_selector(".o_list_view, .o_form_view, .o_pivot, .o_graph, .o_kanban_view",
                            timeout=120000)
 
@@ -118,8 +120,12 @@ def test_admin_creates_a_queue_with_members_in_its_form(page, odoo_server, scree
         row = page.locator(members + " tr.o_data_row.o_selected_row")
         row.locator(".o_field_widget[name=user_id] input").fill(login_name)
         page.click(".ui-autocomplete li:has-text('%s')" % login_name)
-        row.locator("input.o_field_widget[name=weight], .o_field_widget[name=weight] input")\
-            .fill(weight)
+        weight_input = row.locator(
+            "input.o_field_widget[name=weight], .o_field_widget[name=weight] input")
+        weight_input.fill(weight)
+        # Commit the value (the field widget applies it on change) before leaving the row.
+        weight_input.press("Tab")
+        page.wait_for_selector(".o_loading", state="hidden")
     page.click(".o_form_button_save")
     page.wait_for_selector(".o_form_view.o_form_readonly")
     [queue] = odoo_server.execute("sales.allocation.queue", "search_read",
