@@ -115,17 +115,22 @@ def test_admin_creates_a_queue_with_members_in_its_form(page, odoo_server, scree
     page.fill("input.o_field_widget[name=name], .o_field_widget[name=name] input", name)
     page.click(".o_field_radio[name=strategy] input[data-value=weighted]")
     members = ".o_field_one2many[name=member_ids]"
-    for login_name, weight in (("李娜", "1"), ("王芳", "2")):
+    for index, (login_name, weight) in enumerate((("李娜", "1"), ("王芳", "2"))):
         page.click(members + " .o_field_x2many_list_row_add a")
-        row = page.locator(members + " tr.o_data_row.o_selected_row")
+        # The new row, once it is the one being edited (the previous one is saved).
+        row = page.locator(members + " tr.o_data_row").nth(index)
+        page.wait_for_selector(
+            members + " tr.o_data_row:nth-child(%d).o_selected_row" % (index + 1))
         row.locator(".o_field_widget[name=user_id] input").fill(login_name)
         page.click(".ui-autocomplete li:has-text('%s')" % login_name)
+        page.wait_for_selector(".ui-autocomplete", state="hidden")
         weight_input = row.locator(
             "input.o_field_widget[name=weight], .o_field_widget[name=weight] input")
         weight_input.fill(weight)
         # Commit the value (the field widget applies it on change) before leaving the row.
         weight_input.press("Tab")
         page.wait_for_selector(".o_loading", state="hidden")
+        assert weight_input.input_value() == weight
     page.click(".o_form_button_save")
     page.wait_for_selector(".o_form_view.o_form_readonly")
     [queue] = odoo_server.execute("sales.allocation.queue", "search_read",
