@@ -13,7 +13,7 @@ Items (see README.md, "Allocation at scale"):
 2. the backlog scheduled action (``crm.lead._cron_allocate_backlog``) on the same data,
    against the raw-SQL owner UPDATE and a per-record ORM loop measured in the same run;
    its log rows and its digests (one message per rep, none per lead);
-3. the pool's reclaim run on a big table (pending until the pool exists);
+3. the pool's reclaim run (``sales.allocation.pool._cron_reclaim``) on a big table;
 4. what allocation adds to one ORM ``create``;
 5. the peak memory of item 2's process at two lead counts;
 6. ``crm.lead.action_allocate`` on many ids in one XML-RPC call to a real server.

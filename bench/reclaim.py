@@ -20,6 +20,7 @@ from .common import Clock, copy_rows, reserve_ids
 IDLE_DAYS = 3
 WARN_DAYS = 1
 POOL_SHARE = 0.1  # the table's share of owned pool leads (due ones included)
+PENDING = "pending: pool not built"
 
 
 def reclaim_method(env):
