@@ -278,8 +278,8 @@ def item_backlog(args, db, table, lead_ids, rep_ids, batch_size):
     table.add(2, "  vs raw SQL UPDATE ... FROM (VALUES ...) on the same rows "
               "(%s rows/s; median of %d pairs, all: %s)" % (
                   n(raw["per_second"]), len(pairs),
-                  " ".join("%.2f" % value for value in ratios)),
-              "%.2f x" % ratio, ">= 0.25 x", ratio >= 0.25)
+                  " ".join("%.3f" % value for value in ratios)),
+              "%.3f x" % ratio, ">= 0.25 x", ratio >= 0.25)
     table.add(2, "  vs per-record lead.write({'user_id': u}), tracking on (%.1f leads/s "
               "on %d)" % (loop["per_second"], loop["rows"]),
               "%.0f x" % (rate / loop["per_second"]), ">= 100 x",
@@ -328,7 +328,7 @@ def item_rpc(args, db, table, done, batch_size):
               "%s/s (%.1f s)" % (n(call["per_second"]), call["seconds"]), "", "INFO")
     table.add(6, "  vs raw SQL on the same rows (%s rows/s, median of %d)" % (
         n(rpc_raw["per_second"]), args.raw_runs),
-              "%.2f x" % (call["per_second"] / rpc_raw["per_second"]), ">= 0.25 x",
+              "%.3f x" % (call["per_second"] / rpc_raw["per_second"]), ">= 0.25 x",
               call["per_second"] >= 0.25 * rpc_raw["per_second"])
     table.add(6, "  rotation: leads per rep (min-max), strictly cyclic",
               "%d-%d, %s" % (turns["low"], turns["high"],
