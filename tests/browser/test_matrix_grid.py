@@ -59,7 +59,8 @@ def _square(page, region_id, category_id):
 
 def test_matrix_grid(page, odoo_server, demo, screenshots):
     _login(page, odoo_server)
-    page.goto(odoo_server.url + "/web?reload=1#action=sales_allocation.sales_allocation_matrix_action")
+    page.goto(odoo_server.url
+              + "/web?reload=1#action=sales_allocation.sales_allocation_matrix_action")
     page.click(".o_list_view td:has-text('区域 × 产品线')")
 
     # The grid: one row per region, one column per product line.

@@ -41,7 +41,8 @@ def test_rep_claims_works_and_releases_a_pool_lead(page, odoo_server, screenshot
         "name": name, "type": "lead", "pool_id": pool_id, "planned_revenue": 88000})
 
     _login(page, odoo_server, "zhangwei")
-    page.goto(odoo_server.url + "/web?reload=1#action=sales_allocation.crm_lead_action_pool_claimable")
+    page.goto(odoo_server.url
+              + "/web?reload=1#action=sales_allocation.crm_lead_action_pool_claimable")
     card = page.locator(".o_kanban_record:has-text('%s')" % name)
     card.wait_for()
     assert "华东公海" in card.inner_text()
@@ -54,7 +55,8 @@ def test_rep_claims_works_and_releases_a_pool_lead(page, odoo_server, screenshot
     assert claimed["reclaim_deadline"]
 
     # My pool leads: the lead with its reclaim deadline; open it.
-    page.goto(odoo_server.url + "/web?reload=1#action=sales_allocation.crm_lead_action_pool_mine")
+    page.goto(odoo_server.url
+              + "/web?reload=1#action=sales_allocation.crm_lead_action_pool_mine")
     row = page.locator(".o_list_view tr.o_data_row:has-text('%s')" % name)
     row.wait_for()
     _screenshot(page, screenshots / "pool-my-leads.png")
