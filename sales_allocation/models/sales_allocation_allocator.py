@@ -30,8 +30,7 @@ LEAD_WRITTEN_FIELDS = [
 # sales_allocation_log columns in the order ``_insert_logs`` writes them.
 LOG_COLUMNS = (
     "lead_id", "user_id", "previous_user_id", "event", "rule_id", "queue_id", "team_id",
-    "reason", "pool_id", "date", "author_id", "create_uid", "create_date", "write_uid",
-    "write_date",
+    "reason", "pool_id", "date", "author_id",
 )
 
 
@@ -501,7 +500,7 @@ class SalesAllocationAllocator(models.AbstractModel):
         uid = self.env.uid
         copy_rows(self.env.cr, "sales_allocation_log", LOG_COLUMNS, [
             row if len(row) == 9 else tuple(row) + (None,) * (9 - len(row))
-            for row in log_rows], constants=(now, uid, uid, now, uid, now))
+            for row in log_rows], constants=(now, uid))
 
     @api.model
     def _add_followers(self, lead_user_pairs):
