@@ -5,34 +5,18 @@ allocation dashboard; each screen is saved to docs/screenshots/.
 """
 import uuid
 
-
-def _login(page, odoo_server, login="admin", password="admin"):
-    page.goto(odoo_server.url + "/web/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    # The first page of a fresh server compiles the assets (lessc): give it time.
-    page.wait_for_selector(".o_web_client .o_main_navbar, .o_web_client .o_main",
-                           timeout=120000)
-    page.add_style_tag(content=".o_tooltip { display: none !important; }")
+from browser_helpers import login, open_action, screenshot
 
 
-def _screenshot(page, path):
-    page.wait_for_selector(".o_loading", state="hidden")
-    page.screenshot(path=str(path))
-
-
-def _open_action(page, odoo_server, xmlid):
-    # A full page load (the query string differs), not a hash change: right after the
-    # login the client may still be opening its home action, which would win the race.
-    page.goto(odoo_server.url + "/web?reload=1#action=%s" % xmlid)
+def _open_action(page, odoo_server, action_xmlid):
+    open_action(page, odoo_server, action_xmlid)
     page.wait_for_selector(".o_list_view, .o_form_view, .o_pivot, .o_graph, .o_kanban_view",
                            timeout=120000)
 
 
 def test_admin_creates_a_rule_in_its_form(page, odoo_server, screenshots):
     name = "浙江政企客户 %s" % uuid.uuid4().hex[:4]
-    _login(page, odoo_server)
+    login(page, odoo_server)
     _open_action(page, odoo_server, "sales_allocation.sales_allocation_rule_action")
     page.click(".o_list_button_add")
     page.wait_for_selector(".o_form_view.o_form_editable")
@@ -43,7 +27,7 @@ def test_admin_creates_a_rule_in_its_form(page, odoo_server, screenshots):
     user_input.fill("张伟")
     page.click(".ui-autocomplete li:has-text('张伟')")
     page.select_option(".o_field_widget[name=customer_type]", label="Company")
-    _screenshot(page, screenshots / "rule-form.png")
+    screenshot(page, screenshots / "rule-form.png")
     page.click(".o_form_button_save")
     page.wait_for_selector(".o_form_view.o_form_readonly")
     rules = odoo_server.execute("sales.allocation.rule", "search_read",
@@ -67,20 +51,20 @@ def test_admin_creates_a_rule_in_its_form(page, odoo_server, screenshots):
 
 
 def test_queue_form_shows_members_and_rotation(page, odoo_server, screenshots):
-    _login(page, odoo_server)
+    login(page, odoo_server)
     _open_action(page, odoo_server, "sales_allocation.sales_allocation_queue_action")
     page.click(".o_list_view td:has-text('华东轮询')")
     page.wait_for_selector(".o_form_view .o_field_one2many[name=member_ids] tr.o_data_row")
     members = page.locator(".o_field_one2many[name=member_ids] tr.o_data_row")
     assert members.count() == 3
     assert "李娜" in members.nth(1).inner_text()
-    _screenshot(page, screenshots / "queue-form.png")
+    screenshot(page, screenshots / "queue-form.png")
     assert page.js_errors == []
 
 
 def test_admin_runs_a_simulation(page, odoo_server, screenshots):
     log_count = odoo_server.execute("sales.allocation.log", "search_count", [])
-    _login(page, odoo_server)
+    login(page, odoo_server)
     _open_action(page, odoo_server, "sales_allocation.sales_allocation_simulation_action")
     page.wait_for_selector(".modal-dialog .o_form_view")
     page.click(".modal-footer button[name=action_run]")
@@ -88,27 +72,27 @@ def test_admin_runs_a_simulation(page, odoo_server, screenshots):
     lead_count = odoo_server.execute("crm.lead", "search_count", [])
     assert str(lead_count) in page.locator(
         ".modal-dialog .o_field_widget[name=lead_count]").inner_text()
-    _screenshot(page, screenshots / "simulation.png")
+    screenshot(page, screenshots / "simulation.png")
     # A dry run: nothing was logged.
     assert odoo_server.execute("sales.allocation.log", "search_count", []) == log_count
     assert page.js_errors == []
 
 
 def test_allocation_dashboard(page, odoo_server, screenshots):
-    _login(page, odoo_server)
+    login(page, odoo_server)
     _open_action(page, odoo_server, "sales_allocation.sales_allocation_report_action")
     page.wait_for_selector(".o_pivot table")
     assert "张伟" in page.locator(".o_pivot table").inner_text()
-    _screenshot(page, screenshots / "dashboard.png")
+    screenshot(page, screenshots / "dashboard.png")
     page.click(".o_cp_switch_graph")
     page.wait_for_selector(".o_graph_svg_container svg, .o_graph_container svg")
-    _screenshot(page, screenshots / "dashboard-graph.png")
+    screenshot(page, screenshots / "dashboard-graph.png")
     assert page.js_errors == []
 
 
 def test_admin_creates_a_queue_with_members_in_its_form(page, odoo_server, screenshots):
     name = "杭州电销轮询 %s" % uuid.uuid4().hex[:4]
-    _login(page, odoo_server)
+    login(page, odoo_server)
     _open_action(page, odoo_server, "sales_allocation.sales_allocation_queue_action")
     page.click(".o_list_button_add")
     page.wait_for_selector(".o_form_view.o_form_editable")

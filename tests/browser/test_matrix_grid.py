@@ -5,22 +5,16 @@ import re
 
 import pytest
 
-
-def _xmlid(odoo_server, xmlid):
-    module, name = xmlid.split(".")
-    rows = odoo_server.execute("ir.model.data", "search_read",
-                               [("module", "=", module), ("name", "=", name)], ["res_id"])
-    assert rows, "demo record %s is missing" % xmlid
-    return rows[0]["res_id"]
+from browser_helpers import login, open_action, screenshot, xmlid
 
 
 @pytest.fixture
 def demo(odoo_server):
     ids = {
-        "matrix": _xmlid(odoo_server, "sales_allocation.sales_allocation_matrix_demo"),
-        "west": _xmlid(odoo_server, "sales_allocation.sales_allocation_region_west_demo"),
-        "servers": _xmlid(odoo_server, "sales_allocation.product_category_servers_demo"),
-        "gpu": _xmlid(odoo_server, "sales_allocation.product_category_gpu_servers_demo"),
+        "matrix": xmlid(odoo_server, "sales_allocation.sales_allocation_matrix_demo"),
+        "west": xmlid(odoo_server, "sales_allocation.sales_allocation_region_west_demo"),
+        "servers": xmlid(odoo_server, "sales_allocation.product_category_servers_demo"),
+        "gpu": xmlid(odoo_server, "sales_allocation.product_category_gpu_servers_demo"),
     }
     # The square under test is a gap in the demo data: no cell, nothing above it.
     existing = odoo_server.execute(
@@ -36,31 +30,14 @@ def demo(odoo_server):
     odoo_server.execute("sales.allocation.matrix.cell", "unlink", created)
 
 
-def _login(page, odoo_server):
-    page.goto(odoo_server.url + "/web/login")
-    page.fill("input[name=login]", "admin")
-    page.fill("input[name=password]", "admin")
-    page.click("button[type=submit]")
-    page.wait_for_selector(".o_web_client .o_main_navbar, .o_web_client .o_main")
-    # The onboarding tips would cover the grid in the screenshots.
-    page.add_style_tag(content=".o_tooltip { display: none !important; }")
-
-
-def _screenshot(page, path, **kw):
-    """After the client's "Loading" bubble is gone."""
-    page.wait_for_selector(".o_loading", state="hidden")
-    page.screenshot(path=str(path), **kw)
-
-
 def _square(page, region_id, category_id):
     return page.locator(".o_matrix_cell[data-region-id='%d'][data-category-id='%d']"
                         % (region_id, category_id))
 
 
 def test_matrix_grid(page, odoo_server, demo, screenshots):
-    _login(page, odoo_server)
-    page.goto(odoo_server.url
-              + "/web?reload=1#action=sales_allocation.sales_allocation_matrix_action")
+    login(page, odoo_server)
+    open_action(page, odoo_server, "sales_allocation.sales_allocation_matrix_action")
     page.click(".o_list_view td:has-text('区域 × 产品线')")
 
     # The grid: one row per region, one column per product line.
@@ -97,7 +74,7 @@ def test_matrix_grid(page, odoo_server, demo, screenshots):
     assert "西南" in page.locator(".modal-dialog .o_field_widget[name=region_id] input").input_value()
     page.fill(".modal-dialog .o_field_widget[name=user_id] input", "张伟")
     page.click(".ui-autocomplete .ui-menu-item a:has-text('张伟')")
-    _screenshot(page, screenshots / "matrix-cell-dialog.png")
+    screenshot(page, screenshots / "matrix-cell-dialog.png")
     page.click(".modal-dialog .modal-footer .btn-primary")
     page.wait_for_selector(".modal-dialog", state="detached")
     assert dialog
@@ -112,7 +89,7 @@ def test_matrix_grid(page, odoo_server, demo, screenshots):
     assert "张伟" in gpu.inner_text()
     assert page.locator(".o_matrix_cell_gap").count() == gaps - 2
     assert str(gaps - 2) in page.locator(".o_matrix_gap_count").inner_text()
-    _screenshot(page, screenshots / "matrix.png", full_page=True)
+    screenshot(page, screenshots / "matrix.png", full_page=True)
 
     cells = odoo_server.execute(
         "sales.allocation.matrix.cell", "search_read",

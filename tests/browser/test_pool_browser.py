@@ -4,27 +4,7 @@ screenshots in docs/screenshots/."""
 import time
 import uuid
 
-
-def _xmlid(odoo_server, xmlid):
-    module, name = xmlid.split(".")
-    rows = odoo_server.execute("ir.model.data", "search_read",
-                               [("module", "=", module), ("name", "=", name)], ["res_id"])
-    assert rows, "demo record %s is missing" % xmlid
-    return rows[0]["res_id"]
-
-
-def _login(page, odoo_server, login):
-    page.goto(odoo_server.url + "/web/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", login)
-    page.click("button[type=submit]")
-    page.wait_for_selector(".o_web_client .o_main_navbar, .o_web_client .o_main")
-    page.add_style_tag(content=".o_tooltip { display: none !important; }")
-
-
-def _screenshot(page, path, **kw):
-    page.wait_for_selector(".o_loading", state="hidden")
-    page.screenshot(path=str(path), **kw)
+from browser_helpers import login, open_action, screenshot, xmlid
 
 
 def _lead(odoo_server, lead_id):
@@ -34,19 +14,18 @@ def _lead(odoo_server, lead_id):
 
 
 def test_rep_claims_works_and_releases_a_pool_lead(page, odoo_server, screenshots):
-    pool_id = _xmlid(odoo_server, "sales_allocation.sales_allocation_pool_east_demo")
-    rep_id = _xmlid(odoo_server, "sales_allocation.res_users_zhangwei_demo")
+    pool_id = xmlid(odoo_server, "sales_allocation.sales_allocation_pool_east_demo")
+    rep_id = xmlid(odoo_server, "sales_allocation.res_users_zhangwei_demo")
     name = "常州某医院 - 影像存储 %s" % uuid.uuid4().hex[:4]
     lead_id = odoo_server.execute("crm.lead", "create", {
         "name": name, "type": "lead", "pool_id": pool_id, "planned_revenue": 88000})
 
-    _login(page, odoo_server, "zhangwei")
-    page.goto(odoo_server.url
-              + "/web?reload=1#action=sales_allocation.crm_lead_action_pool_claimable")
+    login(page, odoo_server, "zhangwei")
+    open_action(page, odoo_server, "sales_allocation.crm_lead_action_pool_claimable")
     card = page.locator(".o_kanban_record:has-text('%s')" % name)
     card.wait_for()
     assert "华东公海" in card.inner_text()
-    _screenshot(page, screenshots / "pool-claimable.png")
+    screenshot(page, screenshots / "pool-claimable.png")
 
     card.locator("button:has-text('Claim'), button:has-text('认领')").click()
     card.wait_for(state="detached")
@@ -55,11 +34,10 @@ def test_rep_claims_works_and_releases_a_pool_lead(page, odoo_server, screenshot
     assert claimed["reclaim_deadline"]
 
     # My pool leads: the lead with its reclaim deadline; open it.
-    page.goto(odoo_server.url
-              + "/web?reload=1#action=sales_allocation.crm_lead_action_pool_mine")
+    open_action(page, odoo_server, "sales_allocation.crm_lead_action_pool_mine")
     row = page.locator(".o_list_view tr.o_data_row:has-text('%s')" % name)
     row.wait_for()
-    _screenshot(page, screenshots / "pool-my-leads.png")
+    screenshot(page, screenshots / "pool-my-leads.png")
     row.locator("td").nth(1).click()
     page.wait_for_selector(".o_form_view .o_chatter")
 
@@ -76,7 +54,7 @@ def test_rep_claims_works_and_releases_a_pool_lead(page, odoo_server, screenshot
     page.click(".o_form_statusbar .o_statusbar_buttons button:has-text('Release')")
     page.wait_for_selector(".modal-dialog .o_form_view")
     page.fill(".modal-dialog .o_field_widget[name=reason]", "客户只通过代理商采购")
-    _screenshot(page, screenshots / "pool-release.png")
+    screenshot(page, screenshots / "pool-release.png")
     page.click(".modal-dialog .modal-footer .btn-primary")
     page.wait_for_selector(".modal-dialog", state="detached")
     page.wait_for_selector(".o_form_view .label-info")  # "In pool" again

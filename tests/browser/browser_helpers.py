@@ -1,0 +1,37 @@
+"""What every browser test does: find demo records, log in, open an action, take a
+screenshot once the web client has settled."""
+
+
+def xmlid(odoo_server, full_id):
+    """The database id of a record named by its XML id (demo data)."""
+    module, name = full_id.split(".")
+    rows = odoo_server.execute("ir.model.data", "search_read",
+                               [("module", "=", module), ("name", "=", name)], ["res_id"])
+    assert rows, "demo record %s is missing" % full_id
+    return rows[0]["res_id"]
+
+
+def login(page, odoo_server, user="admin", password=None):
+    """Log in (demo users' passwords are their logins) and hide the onboarding tips,
+    which would cover the screen in screenshots."""
+    page.goto(odoo_server.url + "/web/login")
+    page.fill("input[name=login]", user)
+    page.fill("input[name=password]", password or user)
+    page.click("button[type=submit]")
+    # The first page of a fresh server compiles the assets (lessc): give it time.
+    page.wait_for_selector(".o_web_client .o_main_navbar, .o_web_client .o_main",
+                           timeout=120000)
+    page.add_style_tag(content=".o_tooltip { display: none !important; }")
+
+
+def open_action(page, odoo_server, action_xmlid):
+    """Open a window action with a full page load (the query string differs), not a
+    hash change: right after the login the client may still be opening its home
+    action, which would win the race."""
+    page.goto(odoo_server.url + "/web?reload=1#action=%s" % action_xmlid)
+
+
+def screenshot(page, path, **kw):
+    """After the client's "Loading" bubble is gone."""
+    page.wait_for_selector(".o_loading", state="hidden")
+    page.screenshot(path=str(path), **kw)
