@@ -3,10 +3,10 @@
 """Dry run: replay leads through the rules without changing any lead or log."""
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import split_every, ustr
+from odoo.tools import ustr
 
 from ..engine.stats import summarize
-from ..models.sales_allocation_allocator import _values_sql
+from ..models.sales_allocation_allocator import copy_rows
 from ..models.sales_allocation_rule import parse_lead_domain
 
 MAX_SIMULATED_LEADS = 50000
@@ -88,20 +88,14 @@ class SalesAllocationSimulation(models.TransientModel):
         }
 
     def _insert_lines(self, decisions, texts):
-        """One result line per lead, inserted in chunks (thousands of leads)."""
+        """One result line per lead, in one COPY (thousands of leads)."""
         now = fields.Datetime.now()
-        rows = [(self.id, d.lead_id, d.user_id, d.rule_id, d.queue_id,
-                 bool(d.user_id or d.pool_id), text)
-                for d, text in zip(decisions, texts)]
-        for chunk in split_every(1000, rows):
-            values, params = _values_sql(
-                chunk, ["int", "int", "int", "int", "int", "bool", "text"])
-            self.env.cr.execute("""
-                INSERT INTO sales_allocation_simulation_line
-                       (simulation_id, lead_id, user_id, rule_id, queue_id, placed, reason,
-                        create_uid, create_date, write_uid, write_date)
-                SELECT v.*, %s, %s, %s, %s FROM (VALUES """ + values + """) AS v
-            """, [self.env.uid, now, self.env.uid, now] + params)
+        copy_rows(self.env.cr, "sales_allocation_simulation_line", (
+            "simulation_id", "lead_id", "user_id", "rule_id", "queue_id", "placed",
+            "reason", "create_uid", "create_date", "write_uid", "write_date",
+        ), [(self.id, d.lead_id, d.user_id, d.rule_id, d.queue_id,
+             bool(d.user_id or d.pool_id), text) for d, text in zip(decisions, texts)],
+            constants=(self.env.uid, now, self.env.uid, now))
         self.invalidate_cache(["line_ids"], self.ids)
 
     def _simulate(self, lead_ids):
