@@ -1,5 +1,6 @@
 """What every browser test does: find demo records, log in, open an action, take a
 screenshot once the web client has settled."""
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 
 def xmlid(odoo_server, full_id):
@@ -24,11 +25,24 @@ def login(page, odoo_server, user="admin", password=None):
     page.add_style_tag(content=".o_tooltip { display: none !important; }")
 
 
+VIEW = ".o_list_view, .o_form_view, .o_pivot, .o_graph, .o_kanban_view"
+
+
 def open_action(page, odoo_server, action_xmlid):
-    """Open a window action with a full page load (the query string differs), not a
-    hash change: right after the login the client may still be opening its home
-    action, which would win the race."""
+    """Open a window action and wait for its view.
+
+    A full page load (the query string differs), not a hash change: right after the
+    login the client may still be opening its home action, which would win the race.
+    On a server that has just compiled its assets the first start of the client
+    sometimes never loads the action (no request for it reaches the server): reload
+    once before giving up.
+    """
     page.goto(odoo_server.url + "/web?reload=1#action=%s" % action_xmlid)
+    try:
+        page.wait_for_selector(VIEW, timeout=60000)
+    except PlaywrightTimeout:
+        page.reload()
+        page.wait_for_selector(VIEW, timeout=120000)
 
 
 def screenshot(page, path, **kw):

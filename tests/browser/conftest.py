@@ -13,6 +13,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,22 @@ class BrowserOdooServer(_rpc.OdooServer):
         cmd = super().command()
         cmd[0] = str(ODOO_PYTHON)
         return cmd
+
+    def _wait_ready(self):
+        """Send no request before the registry is loaded.
+
+        The threaded server (--workers=0) listens before it preloads the database's
+        registry. A first request meanwhile imports every addon's controllers while the
+        preload imports the same modules: the import can fail half-way (seen:
+        ``decimal_precision`` has no ``get_precision``), Odoo 11 never retries it, and
+        the web client then never loads an action.
+        """
+        deadline = time.monotonic() + self.start_timeout
+        while "Modules loaded." not in self.log_path.read_text(errors="replace"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                break  # the base class reports a dead or silent server
+            time.sleep(0.3)
+        super()._wait_ready()
 
 
 def _is_odoo_database(db):

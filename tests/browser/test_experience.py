@@ -8,16 +8,10 @@ import uuid
 from browser_helpers import login, open_action, screenshot
 
 
-def _open_action(page, odoo_server, action_xmlid):
-    open_action(page, odoo_server, action_xmlid)
-    page.wait_for_selector(".o_list_view, .o_form_view, .o_pivot, .o_graph, .o_kanban_view",
-                           timeout=120000)
-
-
 def test_admin_creates_a_rule_in_its_form(page, odoo_server, screenshots):
     name = "浙江政企客户 %s" % uuid.uuid4().hex[:4]
     login(page, odoo_server)
-    _open_action(page, odoo_server, "sales_allocation.sales_allocation_rule_action")
+    open_action(page, odoo_server, "sales_allocation.sales_allocation_rule_action")
     page.click(".o_list_button_add")
     page.wait_for_selector(".o_form_view.o_form_editable")
     page.fill(".o_field_widget[name=name] input, input.o_field_widget[name=name]", name)
@@ -52,7 +46,7 @@ def test_admin_creates_a_rule_in_its_form(page, odoo_server, screenshots):
 
 def test_queue_form_shows_members_and_rotation(page, odoo_server, screenshots):
     login(page, odoo_server)
-    _open_action(page, odoo_server, "sales_allocation.sales_allocation_queue_action")
+    open_action(page, odoo_server, "sales_allocation.sales_allocation_queue_action")
     page.click(".o_list_view td:has-text('华东轮询')")
     page.wait_for_selector(".o_form_view .o_field_one2many[name=member_ids] tr.o_data_row")
     members = page.locator(".o_field_one2many[name=member_ids] tr.o_data_row")
@@ -65,7 +59,7 @@ def test_queue_form_shows_members_and_rotation(page, odoo_server, screenshots):
 def test_admin_runs_a_simulation(page, odoo_server, screenshots):
     log_count = odoo_server.execute("sales.allocation.log", "search_count", [])
     login(page, odoo_server)
-    _open_action(page, odoo_server, "sales_allocation.sales_allocation_simulation_action")
+    open_action(page, odoo_server, "sales_allocation.sales_allocation_simulation_action")
     page.wait_for_selector(".modal-dialog .o_form_view")
     page.click(".modal-footer button[name=action_run]")
     page.wait_for_selector(".modal-dialog .o_field_one2many[name=rep_ids] tr.o_data_row")
@@ -80,7 +74,7 @@ def test_admin_runs_a_simulation(page, odoo_server, screenshots):
 
 def test_allocation_dashboard(page, odoo_server, screenshots):
     login(page, odoo_server)
-    _open_action(page, odoo_server, "sales_allocation.sales_allocation_report_action")
+    open_action(page, odoo_server, "sales_allocation.sales_allocation_report_action")
     page.wait_for_selector(".o_pivot table")
     assert "张伟" in page.locator(".o_pivot table").inner_text()
     screenshot(page, screenshots / "dashboard.png")
@@ -93,7 +87,7 @@ def test_allocation_dashboard(page, odoo_server, screenshots):
 def test_admin_creates_a_queue_with_members_in_its_form(page, odoo_server, screenshots):
     name = "杭州电销轮询 %s" % uuid.uuid4().hex[:4]
     login(page, odoo_server)
-    _open_action(page, odoo_server, "sales_allocation.sales_allocation_queue_action")
+    open_action(page, odoo_server, "sales_allocation.sales_allocation_queue_action")
     page.click(".o_list_button_add")
     page.wait_for_selector(".o_form_view.o_form_editable")
     page.fill("input.o_field_widget[name=name], .o_field_widget[name=name] input", name)
