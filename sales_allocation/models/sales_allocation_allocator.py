@@ -43,21 +43,50 @@ def _values_sql(rows, casts):
 
 def _array_literal(values):
     """A PostgreSQL array literal (``{1,NULL,"a \\"b\\""}``) of ints and strings."""
-    return "{%s}" % ",".join(
-        "NULL" if value is None else str(value) if value.__class__ is int else
-        '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
-        for value in values)
+    # A batch repeats a few texts (reasons, events) thousands of times: quote each once.
+    quoted = {value: "NULL" if value is None else str(value) if value.__class__ is int
+              else '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
+              for value in set(values)}
+    return "{%s}" % ",".join(map(quoted.__getitem__, values))
+
+
+def _int_array(values):
+    """``_array_literal`` of ints and None (nothing else), at C speed: no Python code
+    runs per value."""
+    return "{%s}" % ",".join(map(str, values)).replace("None", "NULL")
 
 
 def _unnest_sql(rows, casts):
-    """``unnest(...)`` over ``rows`` column by column, and its parameters: one array
-    literal per column where ``_values_sql`` has one placeholder per value. For
-    thousands of rows PostgreSQL parses and plans a VALUES list longer than the
-    statement it feeds takes to run; an array literal is read in one go."""
+    """``unnest(...)`` over ``rows`` column by column, and its named parameters
+    (``column0``, ``column1``...): one array literal per column where ``_values_sql``
+    has one placeholder per value. For thousands of rows PostgreSQL parses and plans a
+    VALUES list longer than the statement it feeds takes to run; an array literal is
+    read in one go."""
     columns = list(zip(*rows)) if rows else [()] * len(casts)
-    sql = "unnest(%s)" % ", ".join("%%s::%s[]" % cast for cast in casts)
-    return sql, [_array_literal(column) for column in columns]
+    sql = "unnest(%s)" % ", ".join(
+        "%%(column%d)s::%s[]" % (index, cast) for index, cast in enumerate(casts))
+    return sql, {"column%d" % index: _int_array(column) if cast == "int"
+                 else _array_literal(column)
+                 for index, (column, cast) in enumerate(zip(columns, casts))}
 
+
+# The end of a statement that makes users followers of leads: ``%s`` names a
+# relation (a CTE) with columns ``id`` (the lead) and ``user_id``; ``%(subtypes)s`` is
+# the array of the default subtypes. A user already following the lead is left as he is.
+_FOLLOW_SQL = """
+    added AS (
+        INSERT INTO mail_followers (res_model, res_id, partner_id)
+        SELECT 'crm.lead', source.id, u.partner_id
+          FROM %s AS source
+          JOIN res_users u ON u.id = source.user_id
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    )
+    INSERT INTO mail_followers_mail_message_subtype_rel
+           (mail_followers_id, mail_message_subtype_id)
+    SELECT added.id, subtype.id
+      FROM added CROSS JOIN unnest(%%(subtypes)s::int[]) AS subtype(id)
+"""
 
 # What _save_rotation compares with when the state as read is not known: anything.
 _UNREAD = object()
@@ -211,18 +240,20 @@ class SalesAllocationAllocator(models.AbstractModel):
             if missing:
                 queues.update(self._load_queues(
                     missing, lock=False, lazy_loads=load_of is not None)[0])
-        continuity = {}
-        if any(rule.owner_continuity for rule in rules):
-            continuity = self._continuity([lead.partner_key for lead in leads],
-                                          [lead.id for lead in leads])
+        lead_ids = [lead.id for lead in leads]
+        continuity = self._continuity(self._continuity_keys(leads, rules), lead_ids)
         user_ids = {rule.user_id for rule in rules if rule.user_id}
         user_ids.update(continuity.values())
         if matrices:
             user_ids |= matrices.user_ids
-        lead_ids = [lead.id for lead in leads]
+        matched = {}
 
         def domain_matcher(rule_id):
-            return self._domain_match(domains[rule_id], lead_ids)
+            # The engine asks for one rule at a time; the first question reads the
+            # answers of every domain rule of the batch in one query.
+            if not matched:
+                matched.update(self._domain_matches(domains, lead_ids))
+            return matched[rule_id]
 
         return engine.allocate(
             leads, rules, queues, continuity=continuity, domain_matcher=domain_matcher,
@@ -260,6 +291,7 @@ class SalesAllocationAllocator(models.AbstractModel):
     def _lead_facts(self, lead_ids):
         """Plain facts for the engine, the current owners, and the leads per company."""
         cr = self.env.cr
+        ids = _int_array(lead_ids)
         cr.execute("""
             SELECT l.id, l.country_id, l.state_id, l.source_id,
                    COALESCE(l.industry_id, cp.industry_id),
@@ -272,15 +304,15 @@ class SalesAllocationAllocator(models.AbstractModel):
               FROM crm_lead l
               LEFT JOIN res_partner p ON p.id = l.partner_id
               LEFT JOIN res_partner cp ON cp.id = p.commercial_partner_id
-             WHERE l.id IN %s
-        """, [tuple(lead_ids)])
+             WHERE l.id = ANY(%s::int[])
+        """, [ids])
         # In the caller's order (the backlog passes oldest first), not in the order
         # PostgreSQL happens to return rows: it decides who gets a seat under a cap.
         position = {lead_id: index for index, lead_id in enumerate(lead_ids)}
         rows = sorted(cr.fetchall(), key=lambda row: position[row[0]])
         tags = defaultdict(set)
-        cr.execute("SELECT lead_id, tag_id FROM crm_lead_tag_rel WHERE lead_id IN %s",
-                   [tuple(lead_ids)])
+        cr.execute("SELECT lead_id, tag_id FROM crm_lead_tag_rel "
+                   "WHERE lead_id = ANY(%s::int[])", [ids])
         for lead_id, tag_id in cr.fetchall():
             tags[lead_id].add(tag_id)
         facts, previous, companies = {}, {}, defaultdict(list)
@@ -376,21 +408,43 @@ class SalesAllocationAllocator(models.AbstractModel):
         return dict(self.env.cr.fetchall())
 
     @api.model
+    def _continuity_keys(self, leads, rules):
+        """The customers whose owner a continuity rule may ask for: those of the leads
+        that meet the key conditions (place, customer type, segment) of such a rule.
+        No other customer's owner is ever read, so none is looked up."""
+        kept = [rule for rule in rules if rule.owner_continuity]
+        if not kept:
+            return set()
+        index = engine.RuleIndex(kept)
+        return {lead.partner_key for lead in leads
+                if lead.partner_key and index.candidates(lead)}
+
+    @api.model
     def _continuity(self, partner_keys, exclude_lead_ids):
         """Customer (commercial partner) -> the owner of his oldest open lead."""
-        keys = tuple({key for key in partner_keys if key})
+        keys = sorted({key for key in partner_keys if key})
         if not keys:
             return {}
+        # Driven by the customers: their partners, then those partners' leads, both
+        # through indexes, whatever the statistics say. Behind the OFFSET 0 fence only
+        # the customer's leads are read; the filters apply after it. Otherwise the
+        # planner may walk every owned lead once per customer: a backlog run owns more
+        # leads with every batch while the statistics still say that few are owned.
         self.env.cr.execute("""
-            SELECT DISTINCT ON (p.commercial_partner_id) p.commercial_partner_id, l.user_id
-              FROM crm_lead l
-              JOIN res_partner p ON p.id = l.partner_id
-             WHERE p.commercial_partner_id IN %s
-               AND l.user_id IS NOT NULL AND l.active
-               AND COALESCE(l.probability, 0) < 100
-               AND l.id NOT IN %s
-             ORDER BY p.commercial_partner_id, l.create_date, l.id
-        """, [keys, tuple(exclude_lead_ids)])
+            SELECT DISTINCT ON (c.key) c.key, c.user_id
+              FROM unnest(%s::int[]) AS k(key)
+             CROSS JOIN LATERAL (
+                   SELECT k.key, l.id, l.user_id, l.create_date, l.active,
+                          l.probability
+                     FROM res_partner p
+                     JOIN crm_lead l ON l.partner_id = p.id
+                    WHERE p.commercial_partner_id = k.key
+                   OFFSET 0) AS c
+             WHERE c.user_id IS NOT NULL AND c.active
+               AND COALESCE(c.probability, 0) < 100
+               AND c.id <> ALL(%s::int[])
+             ORDER BY c.key, c.create_date, c.id
+        """, [_int_array(keys), _int_array(exclude_lead_ids)])
         return dict(self.env.cr.fetchall())
 
     @api.model
@@ -403,8 +457,41 @@ class SalesAllocationAllocator(models.AbstractModel):
 
     @api.model
     def _domain_match(self, domain, lead_ids):
+        """The ids of ``lead_ids`` that satisfy ``domain`` (archived leads included)."""
         leads = self.env["crm.lead"].sudo().with_context(active_test=False)
         return set(leads._search([("id", "in", lead_ids)] + domain))
+
+    @api.model
+    def _domain_matches(self, domains, lead_ids):
+        """Rule id -> the ids of ``lead_ids`` that satisfy its domain (``domains``:
+        rule id -> domain), as ``_domain_match`` answers for each.
+
+        The domains whose condition reads crm_lead alone (most: the ORM turns paths
+        such as ``country_id.code`` into sub-selects) are evaluated together, one
+        column each, in one pass over the batch's rows; the others get a query each.
+        """
+        leads = self.env["crm.lead"].sudo().with_context(active_test=False)
+        result, combined, columns, params = {}, [], [], []
+        for rule_id, domain in sorted(domains.items()):
+            from_clause, where_clause, where_params = leads._where_calc(domain).get_sql()
+            if from_clause != '"crm_lead"':
+                result[rule_id] = self._domain_match(domain, lead_ids)
+                continue
+            columns.append("(%s)" % (where_clause or "TRUE"))
+            params.extend(where_params)
+            combined.append(rule_id)
+            result[rule_id] = set()
+        if not combined or not lead_ids:
+            return result
+        self.env.cr.execute(
+            'SELECT "crm_lead".id, ' + ", ".join(columns) + ' FROM "crm_lead"'
+            ' WHERE "crm_lead".id = ANY(%s::int[]) AND "crm_lead".id BETWEEN %s AND %s',
+            params + [_int_array(lead_ids), min(lead_ids), max(lead_ids)])
+        for row in self.env.cr.fetchall():
+            for rule_id, hit in zip(combined, row[1:]):
+                if hit:
+                    result[rule_id].add(row[0])
+        return result
 
     # ------------------------------------------------------------------ writing
 
@@ -413,67 +500,89 @@ class SalesAllocationAllocator(models.AbstractModel):
         """Write owners, log rows, followers and rotation state in set-based statements."""
         if not decisions:
             return
-        cr = self.env.cr
         now = fields.Datetime.now()
         texts = self._reason_texts(decisions, queues)
-        lead_rows, log_rows = [], []
+        teams = meta["teams"]
+        lead_rows, kept_rows = [], []
         for decision, text in zip(decisions, texts):
-            before = previous.get(decision.lead_id)
-            if decision.user_id is None and decision.pool_id is None and before:
+            lead_id, user_id, pool_id = decision.lead_id, decision.user_id, decision.pool_id
+            before = previous.get(lead_id)
+            if user_id:
+                state = "allocated"
+                event = "reassigned" if before and before != user_id else "assigned"
+            elif pool_id:
+                state, event = "pool", "pooled"
+            elif before:
                 # Nothing places it but it has an owner already: keep him, say so.
-                log_rows.append((decision.lead_id, before, before, "unallocated",
-                                 None, None, None, text))
+                kept_rows.append((lead_id, before, before, "unallocated",
+                                  None, None, None, text))
                 continue
-            team_id = decision.team_id or meta["teams"].get(decision.queue_id)
-            state = "allocated" if decision.user_id else (
-                "pool" if decision.pool_id else "unallocated")
-            lead_rows.append((decision.lead_id, decision.user_id, team_id,
-                              decision.rule_id, state, text, decision.pool_id))
-            if decision.user_id:
-                event = "reassigned" if before and before != decision.user_id else "assigned"
             else:
-                event = "pooled" if decision.pool_id else "unallocated"
-            log_rows.append((decision.lead_id, decision.user_id, before, event,
-                             decision.rule_id, decision.queue_id, team_id, text,
-                             decision.pool_id))
+                state = event = "unallocated"
+            lead_rows.append((lead_id, user_id, decision.team_id or teams.get(
+                decision.queue_id), decision.rule_id, state, text, pool_id,
+                decision.queue_id, before, event))
         if lead_rows:
-            values, params = _unnest_sql(
-                lead_rows, ["int", "int", "int", "int", "varchar", "text", "int"])
-            cr.execute("""
+            self._write_leads(lead_rows, now)
+        self._insert_logs(kept_rows, now)
+        self._save_rotation(queues, meta)
+        self.env["crm.lead"].invalidate_cache(
+            LEAD_WRITTEN_FIELDS, [decision.lead_id for decision in decisions])
+
+    @api.model
+    def _write_leads(self, lead_rows, now):
+        """One statement for a batch's leads: the owner columns, a log row each and
+        the new owner as a follower.
+
+        ``lead_rows``: (lead, user, team, rule, allocation state, reason, pool, queue,
+        previous user, log event). The rows go to PostgreSQL once, as arrays, and
+        every table is written from them there: no log row travels back and forth,
+        and a lead that vanished meanwhile gets no log row.
+        """
+        values, params = _unnest_sql(lead_rows, [
+            "int", "int", "int", "int", "varchar", "text", "int", "int", "int",
+            "varchar"])
+        self.env.cr.execute("""
+            WITH v AS (
+                SELECT * FROM """ + values + """
+                    AS v(id, user_id, team_id, rule_id, state, reason, pool_id,
+                         queue_id, previous_user_id, event)
+            ), updated AS (
                 UPDATE crm_lead l
                    SET user_id = v.user_id,
                        team_id = COALESCE(v.team_id, u.sale_team_id, l.team_id),
                        allocation_rule_id = v.rule_id,
                        allocation_state = v.state,
                        allocation_reason = v.reason,
-                       allocation_date = %s,
-                       date_open = CASE WHEN v.user_id IS NOT NULL THEN %s
+                       allocation_date = %(now)s,
+                       date_open = CASE WHEN v.user_id IS NOT NULL THEN %(now)s
                                         ELSE l.date_open END,
                        pool_id = v.pool_id,
                        owner_activity_date = CASE WHEN v.user_id IS NOT NULL
-                                                  THEN %s::timestamp END,
+                                                  THEN %(now)s::timestamp END,
                        reclaim_deadline = NULL, reclaim_warn_date = NULL,
                        reclaim_timer = NULL, reclaim_warned_deadline = NULL,
-                       write_uid = %s, write_date = %s
-                  FROM """ + values + """
-                       AS v(id, user_id, team_id, rule_id, state, reason, pool_id)
+                       write_uid = %(uid)s, write_date = %(now)s
+                  FROM v
                   LEFT JOIN res_users u ON u.id = v.user_id
-                 WHERE l.id = v.id AND l.id BETWEEN %s AND %s
-             RETURNING l.id, l.team_id
-            """, [now, now, now, self.env.uid, now] + params + [
-                # Redundant for the result; it lets PostgreSQL read the batch's id
-                # range through the primary key instead of scanning the whole table.
-                min(row[0] for row in lead_rows), max(row[0] for row in lead_rows)])
-            # The log names the channel the lead ended in (the owner's, when neither
-            # the rule nor the queue names one).
-            teams = dict(cr.fetchall())
-            log_rows = [row[:6] + (teams.get(row[0], row[6]),) + row[7:]
-                        for row in log_rows]
-            self._add_followers([(row[0], row[1]) for row in lead_rows if row[1]])
-        self._insert_logs(log_rows, now)
-        self._save_rotation(queues, meta)
-        self.env["crm.lead"].invalidate_cache(
-            LEAD_WRITTEN_FIELDS, [decision.lead_id for decision in decisions])
+                 -- The id range is redundant for the result; it lets PostgreSQL read
+                 -- the batch through the primary key instead of the whole table.
+                 WHERE l.id = v.id AND l.id BETWEEN %(first)s AND %(last)s
+             RETURNING l.id, l.team_id, v.user_id, v.previous_user_id, v.event,
+                       v.rule_id, v.queue_id, v.reason, v.pool_id
+            ), logged AS (
+                -- The log names the channel the lead ended in (the owner's, when
+                -- neither the rule nor the queue names one).
+                INSERT INTO sales_allocation_log (""" + ", ".join(LOG_COLUMNS) + """)
+                SELECT id, user_id, previous_user_id, event, rule_id, queue_id, team_id,
+                       reason, pool_id, %(now)s, %(uid)s
+                  FROM updated
+            ), """ + _FOLLOW_SQL % "updated" + """
+        """, dict(params, now=now, uid=self.env.uid,
+                  subtypes=self._default_subtype_ids(),
+                  first=min(row[0] for row in lead_rows),
+                  last=max(row[0] for row in lead_rows)))
+        self._followers_changed([row[0] for row in lead_rows if row[1]])
 
     @api.model
     def _manual_reason(self):
@@ -504,34 +613,31 @@ class SalesAllocationAllocator(models.AbstractModel):
 
     @api.model
     def _add_followers(self, lead_user_pairs):
-        """Make each new owner a follower of his lead, with the default subtypes."""
+        """Make each user a follower of his lead, with the default subtypes."""
         if not lead_user_pairs:
             return
-        cr = self.env.cr
-        cr.execute("""
+        values, params = _unnest_sql(lead_user_pairs, ["int", "int"])
+        self.env.cr.execute(
+            "WITH pairs AS (SELECT * FROM " + values + " AS v(id, user_id)), " +
+            _FOLLOW_SQL % "pairs", dict(params, subtypes=self._default_subtype_ids()))
+        self._followers_changed([pair[0] for pair in lead_user_pairs])
+
+    @api.model
+    def _default_subtype_ids(self):
+        """What a new follower of a lead is subscribed to (as ``message_subscribe``
+        does when no subtype is given)."""
+        self.env.cr.execute("""
             SELECT id FROM mail_message_subtype
              WHERE "default" AND (res_model IS NULL OR res_model = 'crm.lead')
         """)
-        subtype_ids = [row[0] for row in cr.fetchall()]
-        values, params = _unnest_sql(lead_user_pairs, ["int", "int"])
-        cr.execute("""
-            WITH added AS (
-                INSERT INTO mail_followers (res_model, res_id, partner_id)
-                SELECT 'crm.lead', v.lead_id, u.partner_id
-                  FROM """ + values + """ AS v(lead_id, user_id)
-                  JOIN res_users u ON u.id = v.user_id
-                ON CONFLICT DO NOTHING
-                RETURNING id
-            )
-            INSERT INTO mail_followers_mail_message_subtype_rel
-                   (mail_followers_id, mail_message_subtype_id)
-            SELECT added.id, subtype.id
-              FROM added CROSS JOIN unnest(%s) AS subtype(id)
-        """, params + [subtype_ids])
+        return _int_array([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _followers_changed(self, lead_ids):
         self.env["mail.followers"].invalidate_cache()
         self.env["crm.lead"].invalidate_cache(
             ["message_follower_ids", "message_partner_ids", "message_channel_ids"],
-            [pair[0] for pair in lead_user_pairs])
+            lead_ids)
 
     @api.model
     def _save_rotation(self, queues, meta):

@@ -34,7 +34,8 @@ def parse_lead_domain(env, text):
         raise ValueError(_("a domain is a list of conditions in brackets"))
     domain = expression.normalize_domain(list(domain))
     with env.cr.savepoint():
-        env["crm.lead"].sudo().search(domain, limit=1)
+        # By id: the default order would sort every lead to find the first one.
+        env["crm.lead"].sudo().search(domain, limit=1, order="id")
     return [] if domain == [expression.TRUE_LEAF] else domain
 
 
