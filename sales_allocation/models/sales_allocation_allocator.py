@@ -18,7 +18,7 @@ from .. import engine
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 5000
+DEFAULT_BATCH_SIZE = 10000
 # Every column that the set-based writes below change on crm_lead.
 LEAD_WRITTEN_FIELDS = [
     "user_id", "team_id", "allocation_rule_id", "allocation_date", "allocation_state",
@@ -140,8 +140,11 @@ class SalesAllocationAllocator(models.AbstractModel):
         started = time.time()
         summary = {"assigned": 0, "reassigned": 0, "unallocated": 0, "pool": 0, "leads": 0}
         batch_size = self._batch_size()
+        # Open leads per rep, once counted: each batch brings them up to date with what
+        # it wrote, so the next batch does not count them again.
+        loads = {}
         for batch in split_every(batch_size, list(lead_ids)):
-            result = self._allocate_batch(list(batch), trigger=trigger)
+            result = self._allocate_batch(list(batch), trigger=trigger, loads=loads)
             for key, count in result.items():
                 summary[key] = summary.get(key, 0) + count
             summary["leads"] += len(batch)
@@ -177,8 +180,19 @@ class SalesAllocationAllocator(models.AbstractModel):
     # ------------------------------------------------------------------ one batch
 
     @api.model
-    def _allocate_batch(self, lead_ids, trigger="create"):
-        facts, previous, companies = self._lead_facts(lead_ids)
+    def _allocate_batch(self, lead_ids, trigger="create", loads=None):
+        """Allocate one batch; ``loads``: the open-lead counts (user id -> open leads)
+        known from the batches before, updated here with what this one writes."""
+        loads = {} if loads is None else loads
+        _facts, previous, companies, open_ids = self._lead_facts(lead_ids)
+
+        def load_of(user_ids):
+            missing = [user_id for user_id in user_ids if user_id not in loads]
+            if missing:
+                loads.update(dict.fromkeys(missing, 0))
+                loads.update(self._open_lead_counts(missing))
+            return {user_id: loads[user_id] for user_id in user_ids}
+
         decisions = []
         queues, meta = {}, {"members": {}, "teams": {}, "last_users": {}, "weights": {}}
         for company_id, leads in companies.items():
@@ -198,11 +212,18 @@ class SalesAllocationAllocator(models.AbstractModel):
             for key in meta:
                 meta[key].update(company_meta[key])
             decisions.extend(self._decide(leads, rules, domains, company_queues,
-                                          matrices=matrices,
-                                          load_of=self._open_lead_counts))
+                                          matrices=matrices, load_of=load_of))
         if trigger != "create":
             decisions = self._handoff_decisions(decisions, previous, trigger)
-        self._apply(decisions, previous, queues, meta)
+        owners = self._apply(decisions, previous, queues, meta)
+        # As _open_lead_counts would count them now: an open lead that changed owner
+        # is one more for the new owner and one less for the old one.
+        for lead_id, (before, after) in owners.items():
+            if lead_id in open_ids:
+                if before in loads:
+                    loads[before] -= 1
+                if after in loads:
+                    loads[after] += 1
         self._add_followers(self._extra_followers(decisions, previous, trigger))
         return self._count(decisions, previous)
 
@@ -289,7 +310,8 @@ class SalesAllocationAllocator(models.AbstractModel):
 
     @api.model
     def _lead_facts(self, lead_ids):
-        """Plain facts for the engine, the current owners, and the leads per company."""
+        """Plain facts for the engine, the current owners, the leads per company, and
+        the ids of the open leads (as ``_open_lead_counts`` counts them)."""
         cr = self.env.cr
         ids = _int_array(lead_ids)
         cr.execute("""
@@ -300,7 +322,8 @@ class SalesAllocationAllocator(models.AbstractModel):
                         THEN 'company' ELSE 'individual' END,
                    l.customer_segment, COALESCE(l.planned_revenue, 0),
                    p.commercial_partner_id, l.user_id, l.company_id,
-                   l.product_category_id, l.stage_id
+                   l.product_category_id, l.stage_id,
+                   l.active AND COALESCE(l.probability, 0) < 100
               FROM crm_lead l
               LEFT JOIN res_partner p ON p.id = l.partner_id
               LEFT JOIN res_partner cp ON cp.id = p.commercial_partner_id
@@ -315,10 +338,10 @@ class SalesAllocationAllocator(models.AbstractModel):
                    "WHERE lead_id = ANY(%s::int[])", [ids])
         for lead_id, tag_id in cr.fetchall():
             tags[lead_id].add(tag_id)
-        facts, previous, companies = {}, {}, defaultdict(list)
+        facts, previous, companies, open_ids = {}, {}, defaultdict(list), set()
         for (lead_id, country_id, state_id, source_id, industry_id, customer_type,
              segment, revenue, partner_key, user_id, company_id, product_category_id,
-             stage_id) in rows:
+             stage_id, is_open) in rows:
             lead = engine.Lead(
                 id=lead_id, country_id=country_id, state_id=state_id,
                 tag_ids=frozenset(tags.get(lead_id, ())), source_id=source_id,
@@ -328,7 +351,9 @@ class SalesAllocationAllocator(models.AbstractModel):
             facts[lead_id] = lead
             previous[lead_id] = user_id
             companies[company_id].append(lead)
-        return facts, previous, companies
+            if is_open:
+                open_ids.add(lead_id)
+        return facts, previous, companies, open_ids
 
     @api.model
     def _load_queues(self, queue_ids, lock, lazy_loads=False):
@@ -497,9 +522,12 @@ class SalesAllocationAllocator(models.AbstractModel):
 
     @api.model
     def _apply(self, decisions, previous, queues, meta):
-        """Write owners, log rows, followers and rotation state in set-based statements."""
+        """Write owners, log rows, followers and rotation state in set-based statements.
+
+        Returns the owner changes written: lead id -> (owner before, owner after).
+        """
         if not decisions:
-            return
+            return {}
         now = fields.Datetime.now()
         texts = self._reason_texts(decisions, queues)
         teams = meta["teams"]
@@ -528,6 +556,7 @@ class SalesAllocationAllocator(models.AbstractModel):
         self._save_rotation(queues, meta)
         self.env["crm.lead"].invalidate_cache(
             LEAD_WRITTEN_FIELDS, [decision.lead_id for decision in decisions])
+        return {row[0]: (row[8], row[1]) for row in lead_rows if row[8] != row[1]}
 
     @api.model
     def _write_leads(self, lead_rows, now):

@@ -118,9 +118,9 @@ class AllocationCase(SavepointCase):
         original = allocator_class._allocate_batch
 
         @api.model
-        def counting_batch(allocator, lead_ids, trigger="create"):
+        def counting_batch(allocator, lead_ids, trigger="create", loads=None):
             sizes.append(len(lead_ids))
-            return original(allocator, lead_ids, trigger=trigger)
+            return original(allocator, lead_ids, trigger=trigger, loads=loads)
 
         allocator_class._allocate_batch = counting_batch
         try:

@@ -170,3 +170,60 @@ class TestBatchScale(AllocationCase):
             mine = digests.filtered(lambda message: rep.partner_id in message.partner_ids)
             self.assertEqual(len(mine), 1, "one digest for %s" % rep.name)
             self.assertIn("20 new leads were allocated to you.", mine.body)
+
+    def test_each_batch_starts_from_the_open_lead_counts_as_they_are_now(self):
+        """A run counts each rep's open leads once and carries the counts from batch to
+        batch; before every batch they must equal a fresh count: leads taken from
+        their owner, won leads (not open) and leads sent to the pool included."""
+        pool = self.env["sales.allocation.pool"].create({"name": "SA batch pool"})
+        self._rule("SA Beijing to the pool", target_type="pool", pool_id=pool.id,
+                   sequence=1, state_ids=[(6, 0, self.beijing.ids)])
+        self._rule("SA least loaded", queue=self.least_queue, sequence=2)
+        capped = self._member(self.least_queue, self.rep_c)
+        capped.max_open_leads = 4
+        leads = self._unallocated_leads([None, self.beijing, None, None] * 6)
+        a, b, c = self.reps.ids
+        # Owned before the run: A has the first eight leads, B the next four, of
+        # which two are won (and so not open); C has leads outside the run.
+        self.env.cr.execute(
+            "UPDATE crm_lead SET user_id = %s WHERE id IN %s", [a, tuple(leads[:8].ids)])
+        self.env.cr.execute(
+            "UPDATE crm_lead SET user_id = %s WHERE id IN %s", [b, tuple(leads[8:12].ids)])
+        self.env.cr.execute(
+            "UPDATE crm_lead SET probability = 100 WHERE id IN %s",
+            [tuple(leads[8:10].ids)])
+        self._unallocated_leads([None] * 3)
+        self.env.cr.execute("""
+            UPDATE crm_lead SET user_id = %s, allocation_state = 'allocated'
+             WHERE name LIKE 'SA backlog %%' AND user_id IS NULL AND id NOT IN %s
+        """, [c, tuple(leads.ids)])
+        self.Lead.invalidate_cache()
+
+        allocator_class = type(self.allocator)
+        original = allocator_class._allocate_batch
+        checked = []
+
+        def checking_batch(allocator, lead_ids, trigger="create", loads=None):
+            if loads:
+                fresh = allocator._open_lead_counts(list(loads))
+                self.assertEqual(loads, {user: fresh.get(user, 0) for user in loads},
+                                 "carried loads before batch %d" % (len(checked) + 1))
+            checked.append(dict(loads or {}))
+            return original(allocator, lead_ids, trigger=trigger, loads=loads)
+
+        self.Param.set_param("sales_allocation.batch_size", "5")
+        allocator_class._allocate_batch = checking_batch
+        try:
+            summary = self.allocator.allocate(leads.ids)
+        finally:
+            allocator_class._allocate_batch = original
+        self.assertEqual(len(checked), 5)
+        # The counts were carried, not re-read: every rep of the queue is known after
+        # the first batch, and the later batches checked them against PostgreSQL.
+        self.assertEqual(set(checked[1]), {a, b, c})
+        self.assertEqual(summary["pool"], 6)
+        self.assertEqual(summary["assigned"] + summary["reassigned"], 18)
+        owners = self._owners(leads)
+        self.assertEqual(owners.count(None), 6)
+        # Rep C's cap holds with his leads outside the run counted.
+        self.assertLessEqual(owners.count(c), 1)

@@ -111,7 +111,7 @@ class SalesAllocationSimulation(models.TransientModel):
             return decisions, texts, loads, caps
         # Draft rules are usually archived: read them all.
         draft_rules = self.with_context(active_test=False).rule_ids.sudo()
-        _facts, _previous, companies = allocator._lead_facts(lead_ids)
+        _facts, _previous, companies, _open_ids = allocator._lead_facts(lead_ids)
         for company_id, leads in companies.items():
             if draft_rules:
                 compiled, domains = draft_rules._compile_for_engine()
