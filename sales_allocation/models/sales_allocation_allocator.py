@@ -88,6 +88,17 @@ _FOLLOW_SQL = """
       FROM added CROSS JOIN unnest(%%(subtypes)s::int[]) AS subtype(id)
 """
 
+# Above this many leads, forgetting a field for every lead in the ORM cache is cheaper
+# than forgetting it lead by lead (and a bulk run has few other leads cached).
+_INVALIDATE_ALL_ABOVE = 1000
+
+
+def _invalidate_leads(env, fnames, lead_ids):
+    """Make the ORM forget ``fnames`` of the leads just written with SQL."""
+    env["crm.lead"].invalidate_cache(
+        fnames, lead_ids if len(lead_ids) <= _INVALIDATE_ALL_ABOVE else None)
+
+
 # What _save_rotation compares with when the state as read is not known: anything.
 _UNREAD = object()
 
@@ -554,8 +565,8 @@ class SalesAllocationAllocator(models.AbstractModel):
             self._write_leads(lead_rows, now)
         self._insert_logs(kept_rows, now)
         self._save_rotation(queues, meta)
-        self.env["crm.lead"].invalidate_cache(
-            LEAD_WRITTEN_FIELDS, [decision.lead_id for decision in decisions])
+        _invalidate_leads(self.env, LEAD_WRITTEN_FIELDS,
+                          [decision.lead_id for decision in decisions])
         return {row[0]: (row[8], row[1]) for row in lead_rows if row[8] != row[1]}
 
     @api.model
@@ -664,8 +675,8 @@ class SalesAllocationAllocator(models.AbstractModel):
     @api.model
     def _followers_changed(self, lead_ids):
         self.env["mail.followers"].invalidate_cache()
-        self.env["crm.lead"].invalidate_cache(
-            ["message_follower_ids", "message_partner_ids", "message_channel_ids"],
+        _invalidate_leads(self.env, [
+            "message_follower_ids", "message_partner_ids", "message_channel_ids"],
             lead_ids)
 
     @api.model
@@ -756,8 +767,10 @@ class SalesAllocationAllocator(models.AbstractModel):
         """One readable sentence per decision, in the acting user's language."""
         templates = self._reason_templates()
         user_ids, rule_ids, pool_ids, queue_ids = set(), set(), set(), set()
-        for decision in decisions:
-            for _code, params in decision.reasons:
+        # The engine shares one reasons tuple between equal decisions: read each once.
+        distinct = {id(decision.reasons): decision.reasons for decision in decisions}
+        for reasons in distinct.values():
+            for _code, params in reasons:
                 if params.get("user_id"):
                     user_ids.add(params["user_id"])
                 if params.get("rule_id"):
