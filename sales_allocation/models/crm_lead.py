@@ -141,8 +141,9 @@ class CrmLead(models.Model):
         """(Re)run the assignment rules on these leads. Button, list action and RPC."""
         if not self.env.user.has_group("sales_team.group_sale_salesman_all_leads"):
             raise AccessError(_(
-                "Only sales managers and allocation managers may re-run allocation. "
-                "Ask one of them to do it for these leads."))
+                "Only users who see all leads (Sales access \"User: All Documents\" or "
+                "above, such as sales managers and allocation managers) may re-run "
+                "allocation. Ask one of them to do it for these leads."))
         # allocate() checks write access on the leads itself (it is public over RPC).
         self.env["sales.allocation.allocator"].allocate(self.ids)
         return True

@@ -83,8 +83,10 @@ class CrmLead(models.Model):
                            if name in vals and name in self._fields)
         if protected:
             raise AccessError(_(
-                "Only sales managers and allocation managers may set %s on a lead: the "
-                "allocation rules and the pool's Claim and Release buttons maintain them.")
+                "Only users who see all leads (Sales access \"User: All Documents\" or "
+                "above, such as sales managers and allocation managers) may set %s on a "
+                "lead: the allocation rules and the pool's Claim and Release buttons "
+                "maintain them.")
                 % ", ".join(self._fields[name].string for name in protected))
 
     @api.multi

@@ -224,8 +224,9 @@ class SalesAllocationPool(models.Model):
     def _check_pool_manager(self):
         if not self.env.user.has_group("sales_team.group_sale_salesman_all_leads"):
             raise AccessError(_(
-                "Only sales managers and allocation managers may do this with pool leads. "
-                "Ask one of them."))
+                "Only users who see all leads (Sales access \"User: All Documents\" or "
+                "above, such as sales managers and allocation managers) may do this with "
+                "pool leads. Ask one of them."))
 
     # ------------------------------------------------------------------ members
 

@@ -205,7 +205,7 @@ class TestCreate(AllocationCase):
         lead.user_id = salesman
         with self.assertRaises(AccessError) as caught:
             lead.sudo(salesman).action_allocate()
-        self.assertIn("Only sales managers and allocation managers may re-run allocation",
+        self.assertIn("Only users who see all leads",
                       caught.exception.name)
 
     def test_writing_the_same_salesperson_keeps_the_allocation(self):

@@ -128,7 +128,7 @@ def test_salesman_cannot_set_the_allocation_fields(world):
     lead_a = world["leads"]["a"]
     for vals in ({"pool_id": world["pool_1"]}, {"allocation_state": "allocated"},
                  {"allocation_reason": "trust me"}, {"owner_activity_date": "2030-01-01 00:00:00"}):
-        with pytest.raises(OdooAccessError, match="Only sales managers and allocation managers"):
+        with pytest.raises(OdooAccessError, match="Only users who see all leads"):
             api.execute("crm.lead", "write", [lead_a], vals)
     [(pool_id, state)] = world["server"].sql(
         "SELECT pool_id, allocation_state FROM crm_lead WHERE id = %s", (lead_a,))
