@@ -219,6 +219,37 @@ class TestRules(AllocationCase):
         self._assert_owner(self.rep_a, email_from="x@example.org")
         self._assert_owner(self.rep_b, email_from="x@example.com")
 
+    def test_domains_of_a_batch_read_in_one_pass_match_the_orm_search(self):
+        """``_domain_matches`` evaluates the batch's domains together; each answer must
+        be what an ORM search with that domain finds among the batch's leads."""
+        hot = [(6, 0, self.tag_hot.ids)]
+        leads = (self._lead("VIP hot", tag_ids=hot, country_id=self.china.id,
+                            email_from="a@example.org", planned_revenue=500)
+                 | self._lead("plain", partner_id=self.acme_buyer.id, priority="3")
+                 | self._lead("VIP cold", tag_ids=[(6, 0, self.tag_cold.ids)],
+                              country_id=self.usa.id, planned_revenue=50000)
+                 | self._lead("archived VIP", active=False, email_from="%x@example.org"))
+        domains = {
+            1: [("name", "ilike", "VIP")],
+            2: [("country_id.code", "=", "CN")],  # a path: a sub-select
+            3: [("tag_ids", "in", self.tag_hot.ids)],  # many2many
+            4: ["|", ("planned_revenue", ">", 10000), ("priority", "=", "3")],
+            5: ["!", ("email_from", "=ilike", "a@%")],  # NULLs, negation
+            6: [("partner_id.commercial_partner_id.industry_id", "=", self.industry.id)],
+            7: [("active", "=", False)],
+            8: [("email_from", "like", "\\%x")],  # a literal percent sign
+        }
+        allocator = self.allocator
+        together = allocator._domain_matches(domains, leads.ids)
+        search = self.Lead.with_context(active_test=False)
+        for rule_id, domain in domains.items():
+            expected = set(search.search([("id", "in", leads.ids)] + domain).ids)
+            self.assertEqual(together[rule_id], expected, "domain %s" % (domain,))
+            self.assertEqual(allocator._domain_match(domain, leads.ids), expected)
+        # Not vacuous: each domain keeps some leads of the batch and drops others.
+        self.assertEqual({rule_id: len(ids) for rule_id, ids in together.items()},
+                         {1: 3, 2: 1, 3: 1, 4: 2, 5: 1, 6: 1, 7: 1, 8: 1})
+
     # ------------------------------------------------------------------ team
 
     def test_team_from_rule_then_queue_then_user(self):
