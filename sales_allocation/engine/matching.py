@@ -185,7 +185,7 @@ class RuleIndex(object):
     ``check(lead) -> bool`` for the conditions the key does not cover.
     """
 
-    __slots__ = ("rules", "_compiled", "_by_place", "cache")
+    __slots__ = ("rules", "_compiled", "_by_place", "_by_key", "cache")
 
     def __init__(self, rules, make_entry=None):
         self.rules = sorted(rules, key=lambda rule: (rule.sequence, rule.id))
@@ -201,6 +201,8 @@ class RuleIndex(object):
         self._by_place = {}
         # key -> tuple of entries; the allocator reads it directly in its hot loop.
         self.cache = {}
+        # key -> tuple of (rule, check) for ``matching``, whatever the entries are.
+        self._by_key = {}
 
     def _at_place(self, country, state):
         place = (country, state)
@@ -230,9 +232,15 @@ class RuleIndex(object):
         """The rules whose plain conditions all accept ``lead``, in order.
 
         The free domain (``has_domain``) is not evaluated here: it needs the database.
-        Meant for explanations and previews; ``allocate`` walks ``candidates``.
+        Meant for explanations, previews and finding the queues a batch can reach;
+        ``allocate`` walks ``candidates``.  The rules a key accepts are cached as for
+        ``candidates``, so a lead costs its checks, not a scan of the rules.
         """
-        return [rule for rule, check, _entry in self._at_place(lead.country_id,
-                                                               lead.state_id)
-                if _profile_accepts(rule, lead.customer_type, lead.segment)
-                and (check is None or check(lead))]
+        key = index_key(lead)
+        pairs = self._by_key.get(key)
+        if pairs is None:
+            country, state, customer_type, segment = key
+            pairs = self._by_key[key] = tuple(
+                (rule, check) for rule, check, _entry in self._at_place(country, state)
+                if _profile_accepts(rule, customer_type, segment))
+        return [rule for rule, check in pairs if check is None or check(lead)]

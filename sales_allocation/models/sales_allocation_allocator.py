@@ -249,11 +249,7 @@ class SalesAllocationAllocator(models.AbstractModel):
         index = engine.RuleIndex([rule for rule in rules if rule.queue_id])
         found = set()
         for lead in leads:
-            # candidates: cached per (place, customer type, segment), so a queue no
-            # lead reaches costs a lookup per lead, not a scan of the rules.
-            for rule, check in index.candidates(lead):
-                if rule.queue_id not in found and (check is None or check(lead)):
-                    found.add(rule.queue_id)
+            found.update(rule.queue_id for rule in index.matching(lead))
             if len(found) == len(wanted):
                 break
         return found
