@@ -52,8 +52,7 @@ def environment(db, commit=False, context=None):
 
 def copy_rows(cr, table, columns, rows):
     """Insert ``rows`` with one COPY (the addon's helper): far faster than INSERT."""
-    from odoo.addons.sales_allocation.models.sales_allocation_allocator import (
-        copy_rows as addon_copy_rows)
+    from odoo.addons.sales_allocation.sql import copy_rows as addon_copy_rows
     addon_copy_rows(cr, table, columns, rows)
 
 

@@ -4,7 +4,7 @@
     "name": "Sales Lead Allocation",
     "summary": "Assign leads automatically: rules, round-robin queues, "
                "region x product matrix and a public lead pool",
-    "version": "11.0.1.0.0",
+    "version": "11.0.2.0.0",
     "category": "Sales",
     "website": "https://github.com/sales-allocation/sales_allocation",
     "author": "sales_allocation contributors",

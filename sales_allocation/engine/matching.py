@@ -81,7 +81,6 @@ class Lead(object):
     """The values of one lead that rules and owner continuity look at.
 
     ``partner_key`` is the commercial partner id, used for owner continuity.
-    ``region_ids`` and ``category_ids`` are only carried for the matrix resolver.
     ``product_category_id`` (the product line) is what the matrix resolver reads;
     ``stage_id`` is the pipeline stage, checked by rules with ``stage_ids``.
     ``revenue`` ``False`` (an unset SQL value seen through the ORM) becomes ``None``
@@ -90,14 +89,13 @@ class Lead(object):
 
     __slots__ = (
         "id", "country_id", "state_id", "tag_ids", "source_id", "industry_id",
-        "customer_type", "segment", "revenue", "partner_key", "region_ids",
-        "category_ids", "product_category_id", "stage_id",
+        "customer_type", "segment", "revenue", "partner_key", "product_category_id",
+        "stage_id",
     )
 
     def __init__(self, id, country_id=None, state_id=None, tag_ids=frozenset(),
                  source_id=None, industry_id=None, customer_type=None, segment=None,
-                 revenue=0.0, partner_key=None, region_ids=(), category_ids=(),
-                 product_category_id=None, stage_id=None):
+                 revenue=0.0, partner_key=None, product_category_id=None, stage_id=None):
         self.id = id
         self.country_id = country_id
         self.state_id = state_id
@@ -108,8 +106,6 @@ class Lead(object):
         self.segment = segment
         self.revenue = None if revenue is False else revenue
         self.partner_key = partner_key
-        self.region_ids = region_ids
-        self.category_ids = category_ids
         self.product_category_id = product_category_id
         self.stage_id = stage_id
 

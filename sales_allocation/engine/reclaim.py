@@ -22,9 +22,7 @@ timer is named, since working the lead would not postpone it.  The owner is warn
 ``reclaim_status`` adds ``now`` to say where a lead stands and why.
 """
 from collections import namedtuple
-from datetime import datetime, time, timedelta
-
-import pytz
+from datetime import datetime, time, timedelta, timezone, tzinfo
 
 from .rotation import Rotation
 
@@ -46,6 +44,7 @@ Status = namedtuple(
 
 NO_TIMERS = Timers(None, None, None)
 _DAY = timedelta(days=1)
+_TICK = timedelta(microseconds=1)
 
 
 def _idle_start(owner_activity_date, assigned_date):
@@ -111,23 +110,60 @@ def reclaim_status(owner_activity_date, assigned_date, idle_days=0, max_hold_day
                   _whole_days(assigned_date, now), limit)
 
 
-def claim_day(now, tz_name=None):
-    """``(start, end)`` in UTC of the day ``now`` falls in, in time zone ``tz_name``.
+def claim_day(now, zone=None):
+    """``(start, end)`` in UTC of the day ``now`` falls in, in time zone ``zone``.
 
-    Daily claim limits count from ``start`` and reset at ``end`` (the user's next
-    midnight).  An empty or unknown time zone counts as UTC.
+    ``zone`` is a ``tzinfo`` (``None``: UTC), e.g. ``pytz.timezone(user.tz)``: the
+    adapter resolves the user's time zone name, falling back to UTC for an empty or
+    unknown one, so the engine needs no time zone database.  Daily claim limits count
+    from ``start`` and reset at ``end`` (the user's next midnight).
     """
-    try:
-        zone = pytz.timezone(tz_name or "UTC")
-    except pytz.UnknownTimeZoneError:
-        zone = pytz.utc
-    local_day = pytz.utc.localize(now).astimezone(zone).date()
+    if zone is None:
+        zone = timezone.utc
+    elif not isinstance(zone, tzinfo):
+        raise TypeError(
+            "claim_day needs a tzinfo (resolve the time zone name in the adapter, "
+            "e.g. pytz.timezone(name)), not %r" % (zone,))
+    local_day = _to_local(now, zone).date()
+    start = _day_start(local_day, zone)
+    if now < start:
+        # The clocks read ``local_day`` but will be set back across its midnight:
+        # until they pass it again, this is still the day before.
+        return _day_start(local_day - _DAY, zone), start
+    return start, _day_start(local_day + _DAY, zone)
 
-    def midnight(day):
-        local = zone.localize(datetime.combine(day, time()))
-        return local.astimezone(pytz.utc).replace(tzinfo=None)
 
-    return midnight(local_day), midnight(local_day + _DAY)
+def _to_local(utc, zone):
+    """Naive UTC -> naive wall-clock time in ``zone`` (pytz zones included: converting
+    from UTC is the direction every tzinfo gets right)."""
+    return utc.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None)
+
+
+def _day_start(day, zone):
+    """The instant (naive UTC) from which the clocks of ``zone`` read ``day`` or later
+    for good: its midnight; the second one when the clocks are set back across
+    midnight (as ``pytz`` localizes with ``is_dst=False``); the moment they jump past
+    it when they are set forward across it."""
+    midnight = datetime.combine(day, time())
+    # The UTC offsets in force a day either side of that midnight: an offset stays
+    # within a day, so these bracket any change of offset around it.
+    starts = sorted({midnight - (_to_local(probe, zone) - probe)
+                     for probe in (midnight - _DAY, midnight + _DAY)})
+    readings = [start for start in starts if _to_local(start, zone) == midnight]
+    if readings:
+        return readings[-1]
+    # No instant reads midnight: the clocks jump from before it (at ``before``) to
+    # after it (at ``after``); find the jump.
+    before, after = starts[0], starts[-1]
+    if _to_local(before, zone) >= midnight or _to_local(after, zone) < midnight:
+        return after  # offsets changing twice within two days: no tzdb zone does this
+    while after - before > _TICK:
+        middle = before + (after - before) / 2
+        if _to_local(middle, zone) >= midnight:
+            after = middle
+        else:
+            before = middle
+    return after
 
 
 def cooldown_end(given_back_at, cooldown_days):

@@ -1,9 +1,12 @@
 # Copyright 2026 sales_allocation contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import SUPERUSER_ID, _, api, fields, models
-from odoo.exceptions import AccessError
+import threading
 
+from odoo import _, api, fields, models
+
+from ..access import check_sees_all_leads, skips_allocation
 from ..concurrency import cron_retry
+from ..sql import OPEN_LEAD_SQL
 from .sales_allocation_rule import SEGMENTS
 
 ALLOCATION_STATES = [
@@ -62,7 +65,7 @@ class CrmLead(models.Model):
         # the index alone, without visiting the leads: same predicate as that query.
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS crm_lead_sales_allocation_open_owner_idx
-                ON crm_lead (user_id) WHERE active AND COALESCE(probability, 0) < 100
+                ON crm_lead (user_id) WHERE """ + OPEN_LEAD_SQL + """
         """)
 
     @api.onchange("partner_id")
@@ -79,71 +82,17 @@ class CrmLead(models.Model):
         """
         values = super(CrmLead, self).default_get(fields_list)
         if ("user_id" in values and not self.env.context.get("default_user_id")
-                and not self.env.context.get("sales_allocation_skip")):
+                and not skips_allocation(self.env)):
             values["user_id"] = False
         return values
-
-    @api.model
-    def create(self, vals):
-        """Allocate a lead created without an explicit salesperson.
-
-        crm fills ``user_id`` with the current user by default; that default is not a
-        choice, so it is dropped before the record exists and the rules decide instead.
-        An explicit salesperson (in ``vals`` or as ``default_user_id`` in the context, as
-        the pipeline's form sends it) is kept and logged as ``manual``.
-        """
-        if self.env.context.get("sales_allocation_skip"):
-            lead = super(CrmLead, self).create(vals)
-            if lead.user_id and self.env.uid != SUPERUSER_ID:
-                # A caller's context must not hide who got the lead (see write).
-                self.env["sales.allocation.allocator"]._log_manual(lead, {lead.id: False})
-            return lead
-        explicit_user_id = vals.get("user_id") or self.env.context.get("default_user_id")
-        vals = dict(vals, user_id=explicit_user_id or False)
-        allocator = self.env["sales.allocation.allocator"]
-        if explicit_user_id:
-            vals.setdefault("allocation_state", "manual")
-            vals.setdefault("allocation_reason", allocator._manual_reason())
-        lead = super(CrmLead, self).create(vals)
-        if explicit_user_id:
-            allocator._log_manual(lead, {lead.id: False})
-        else:
-            allocator.allocate(lead.ids)
-        return lead
-
-    @api.multi
-    def write(self, vals):
-        """Log a salesperson changed by hand (form, import, RPC) as ``manual``.
-
-        ``sales_allocation_skip`` spares the log only to the addon's own writes, which run
-        as superuser and log themselves: a context sent over XML-RPC must not hide an
-        owner change.
-        """
-        if "user_id" not in vals or (self.env.context.get("sales_allocation_skip")
-                                     and self.env.uid == SUPERUSER_ID):
-            return super(CrmLead, self).write(vals)
-        previous = {lead.id: lead.user_id.id for lead in self}
-        result = super(CrmLead, self).write(vals)
-        changed = self.filtered(lambda lead: previous[lead.id] != lead.user_id.id)
-        if changed:
-            # Only leads whose owner really changed: rewriting the same owner (an
-            # integration's sync) keeps the allocation and its reason.
-            allocator = self.env["sales.allocation.allocator"]
-            manual = {"allocation_state": "manual", "allocation_rule_id": False,
-                      "allocation_reason": allocator._manual_reason()}
-            super(CrmLead, changed).write(
-                {key: value for key, value in manual.items() if key not in vals})
-            allocator._log_manual(changed, previous)
-        return result
 
     @api.multi
     def action_allocate(self):
         """(Re)run the assignment rules on these leads. Button, list action and RPC."""
-        if not self.env.user.has_group("sales_team.group_sale_salesman_all_leads"):
-            raise AccessError(_(
-                "Only users who see all leads (Sales access \"User: All Documents\" or "
-                "above, such as sales managers and allocation managers) may re-run "
-                "allocation. Ask one of them to do it for these leads."))
+        check_sees_all_leads(self.env, _(
+            "Only users who see all leads (Sales access \"User: All Documents\" or "
+            "above, such as sales managers and allocation managers) may re-run "
+            "allocation. Ask one of them to do it for these leads."))
         # allocate() checks write access on the leads itself (it is public over RPC).
         self.env["sales.allocation.allocator"].allocate(self.ids)
         return True
@@ -151,15 +100,38 @@ class CrmLead(models.Model):
     @api.model
     @cron_retry
     def _cron_allocate_backlog(self, limit=None):
-        """Allocate the leads that no rule could place before (caps, absences)."""
-        # LIMIT NULL is no limit.
-        self.env.cr.execute("""
-            SELECT id FROM crm_lead
-             WHERE allocation_state = 'unallocated' AND active AND user_id IS NULL
-             ORDER BY id
-             LIMIT %s
-        """, [int(limit) if limit else None])
-        lead_ids = [row[0] for row in self.env.cr.fetchall()]
-        if not lead_ids:
-            return {"leads": 0}
-        return self.env["sales.allocation.allocator"].allocate(lead_ids)
+        """Allocate the leads that no rule could place before (caps, absences).
+
+        One batch at a time, committed after each (as crm's own assignment commits per
+        bundle): an interrupted run keeps what it placed and the next run resumes with
+        what still waits; creates meanwhile wait for one batch's turns at most.
+        """
+        allocator = self.env["sales.allocation.allocator"]
+        self.env["sales.allocation.turns"]._gc_reservations()
+        batch_size = allocator._batch_size()
+        summary, last_id, left = {"leads": 0}, 0, int(limit) if limit else None
+        while left is None or left > 0:
+            self.env.cr.execute("""
+                SELECT id FROM crm_lead
+                 WHERE allocation_state = 'unallocated' AND active AND user_id IS NULL
+                   AND id > %s
+                 ORDER BY id
+                 LIMIT %s
+            """, [last_id, min(batch_size, left) if left is not None else batch_size])
+            lead_ids = [row[0] for row in self.env.cr.fetchall()]
+            if not lead_ids:
+                break
+            for key, value in allocator.allocate(lead_ids).items():
+                summary[key] = summary.get(key, 0) + value
+            self._commit_batch()
+            last_id = lead_ids[-1]
+            if left is not None:
+                left -= len(lead_ids)
+        return summary
+
+    @api.model
+    def _commit_batch(self):
+        """Commit a scheduled action's batch; not inside a test, whose transaction is
+        rolled back at its end (pytest-odoo and Odoo's runner mark their thread)."""
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()

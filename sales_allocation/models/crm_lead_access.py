@@ -14,47 +14,45 @@ outside "User: All Documents" (sales and allocation managers are in it):
 - the fields the allocation writes (pool, allocation state, rule, date, reason) are
   read-only for him, over RPC too.
 
-``sales_allocation_skip`` in the context does not lift any of this: a context can be sent
-by any RPC caller.
+No context key lifts any of this: a context can be sent by any RPC caller. The
+addon's own code marks its internal calls with ``internal_context`` (a value no RPC
+caller can produce) or runs as superuser; ``is_internal`` is the only test of such a
+mark, and ``skips_allocation`` the only test of ``sales_allocation_skip``.
 
 The buttons RPC clients call (claim, release, allocate) first check the ids they were
 given (``rpc.check_ids``): integers, of leads that exist.
 """
-from odoo import SUPERUSER_ID, _, api, models
+from odoo import _, api, models
 from odoo.exceptions import AccessError
 
+from ..access import ALLOCATION_FIELDS, explicit_owner, sees_all_leads
 from ..rpc import check_ids
-
-# Written only by the allocation (and by managers); never by a salesman directly.
-ALLOCATION_FIELDS = (
-    "pool_id", "allocation_state", "allocation_rule_id", "allocation_date",
-    "allocation_reason", "owner_activity_date", "reclaim_deadline", "reclaim_warn_date",
-    "reclaim_timer", "reclaim_warned_deadline",
-)
 
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     @api.model
-    def create(self, vals):
-        if not self._may_assign_leads():
-            owner = vals.get("user_id") or self.env.context.get("default_user_id")
-            if owner and owner != self.env.uid:
-                raise AccessError(_(
-                    "You can only create leads for yourself or leave the salesperson "
-                    "empty (the assignment rules then choose one). Ask a sales manager to "
-                    "assign a lead to someone else."))
-            self._check_allocation_fields(vals)
-        return super(CrmLead, self).create(vals)
+    def _sa_check_create(self, vals):
+        """Refuse what a salesman may not do in a create (see the module's doc)."""
+        if sees_all_leads(self.env):
+            return
+        owner = explicit_owner(self.env, vals)
+        if owner and owner != self.env.uid:
+            raise AccessError(_(
+                "You can only create leads for yourself or leave the salesperson "
+                "empty (the assignment rules then choose one). Ask a sales manager to "
+                "assign a lead to someone else."))
+        self._check_allocation_fields(vals)
 
     @api.multi
-    def write(self, vals):
-        if not self._may_assign_leads():
-            self._check_allocation_fields(vals)
-            if "user_id" in vals:
-                self._check_owner_change(vals["user_id"] or False)
-        return super(CrmLead, self).write(vals)
+    def _sa_check_write(self, vals):
+        """Refuse what a salesman may not do in a write (see the module's doc)."""
+        if sees_all_leads(self.env):
+            return
+        self._check_allocation_fields(vals)
+        if "user_id" in vals:
+            self._check_owner_change(vals["user_id"] or False)
 
     @api.multi
     def action_claim(self):
@@ -70,12 +68,6 @@ class CrmLead(models.Model):
     def action_allocate(self):
         check_ids(self, _("leads"))
         return super(CrmLead, self).action_allocate()
-
-    @api.model
-    def _may_assign_leads(self):
-        """Superuser (sudo: claims, crons) and "User: All Documents" assign freely."""
-        return self.env.uid == SUPERUSER_ID or self.env.user.has_group(
-            "sales_team.group_sale_salesman_all_leads")
 
     @api.model
     def _check_allocation_fields(self, vals):

@@ -8,8 +8,12 @@ concern: what happens to a lead later in its life.
 from odoo import api, fields, models
 from odoo.osv import expression
 
+from ..access import internal_context, is_internal, skips_allocation
+
 # Lead fields whose change can start a hand-off.
 HANDOFF_FIELDS = frozenset(["type", "stage_id", "probability"])
+# Set by this addon while crm converts leads: the conversion's hand-off runs after it.
+CONVERTING = "sales_allocation_converting"
 
 
 class CrmLead(models.Model):
@@ -55,27 +59,35 @@ class CrmLead(models.Model):
         return expression.OR(domains) if domains else [("id", "=", 0)]
 
     @api.multi
-    def write(self, vals):
-        """Hand-offs: run the rules of the trigger a change starts.
+    def _sa_handoff_before(self, vals):
+        """What a write of ``vals`` must compare to start hand-offs, read before it:
+        lead id -> (type, stage, probability), with the rules' watch; None when the
+        write cannot start one."""
+        if not HANDOFF_FIELDS.intersection(vals):
+            return None
+        watch = self.env["sales.allocation.rule"]._handoff_watch()
+        if not (watch["convert"] or watch["won"] or watch["stage"]):
+            return None
+        return watch, {lead.id: (lead.type, lead.stage_id.id, lead.probability)
+                       for lead in self}
+
+    @api.multi
+    def _sa_handoffs(self, before):
+        """Hand-offs after a write: run the rules of the trigger each change starts.
 
         Converted (type lead -> opportunity), entering a stage that a rule watches,
         won (probability reaching 100). Conversion through ``convert_opportunity`` is
         handled there instead, after crm has set the salesperson it chose.
         """
-        if (self.env.context.get("sales_allocation_skip")
-                or not HANDOFF_FIELDS.intersection(vals)):
-            return super(CrmLead, self).write(vals)
-        watch = self.env["sales.allocation.rule"]._handoff_watch()
-        if not (watch["convert"] or watch["won"] or watch["stage"]):
-            return super(CrmLead, self).write(vals)
-        before = {lead.id: (lead.type, lead.stage_id.id, lead.probability)
-                  for lead in self}
-        result = super(CrmLead, self).write(vals)
+        if not before:
+            return
+        watch, states = before
+        converting = is_internal(self.env, CONVERTING)
         converted, staged, won = [], [], []
         for lead in self:
-            lead_type, stage_id, probability = before[lead.id]
+            lead_type, stage_id, probability = states[lead.id]
             if (watch["convert"] and lead_type == "lead" and lead.type == "opportunity"
-                    and not self.env.context.get("sales_allocation_converting")):
+                    and not converting):
                 converted.append(lead.id)
             if stage_id != lead.stage_id.id and lead.stage_id.id in watch["stage"]:
                 staged.append(lead.id)
@@ -84,16 +96,15 @@ class CrmLead(models.Model):
         self._sales_allocation_handoff(converted, "convert")
         self._sales_allocation_handoff(staged, "stage")
         self._sales_allocation_handoff(won, "won")
-        return result
 
     @api.multi
     def convert_opportunity(self, partner_id, user_ids=False, team_id=False):
         """Hand the converted leads off once crm has converted and assigned them."""
         leads = self.filtered(lambda lead: lead.type == "lead")
         result = super(CrmLead, self.with_context(
-            sales_allocation_converting=True)).convert_opportunity(
+            **internal_context(CONVERTING))).convert_opportunity(
                 partner_id, user_ids=user_ids, team_id=team_id)
-        if not self.env.context.get("sales_allocation_converting"):
+        if not is_internal(self.env, CONVERTING):
             self._sales_allocation_handoff(
                 leads.filtered(lambda lead: lead.type == "opportunity").ids, "convert")
         return result
@@ -101,7 +112,7 @@ class CrmLead(models.Model):
     @api.model
     def _sales_allocation_handoff(self, lead_ids, trigger):
         """Run the ``trigger`` rules on these leads (nothing when there are none)."""
-        if not lead_ids or self.env.context.get("sales_allocation_skip"):
+        if not lead_ids or skips_allocation(self.env):
             return {}
         if trigger == "convert" and not self.env["sales.allocation.rule"]._handoff_watch()[
                 "convert"]:

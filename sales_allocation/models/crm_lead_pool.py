@@ -12,11 +12,16 @@ serialize; Odoo's RPC layer retries it, and the retry refuses with a clear messa
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+import pytz
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..engine import reclaim as clocks
-from .sales_allocation_pool import to_datetime
+from ..sql import open_lead_sql
+from ..access import sees_all_leads
+from .sales_allocation_ledger import Move
+from ..dates import to_datetime
 
 RECLAIM_TIMERS = [("idle", "Idle limit"), ("hold", "Holding limit")]
 
@@ -104,40 +109,7 @@ class CrmLead(models.Model):
         """)
         return result
 
-    # ------------------------------------------------------------------ CRUD
-
-    @api.model
-    def create(self, vals):
-        """A lead created straight into a pool (no salesperson) waits there for a
-        claim instead of going through the rules; an explicit salesperson starts the
-        owner's activity clock."""
-        explicit_user = vals.get("user_id") or self.env.context.get("default_user_id")
-        if explicit_user and not vals.get("owner_activity_date"):
-            vals = dict(vals, owner_activity_date=fields.Datetime.now())
-        if not vals.get("pool_id") or explicit_user or self.env.context.get(
-                "sales_allocation_skip"):
-            return super(CrmLead, self).create(vals)
-        vals = dict(vals, user_id=False, allocation_state="pool",
-                    allocation_date=fields.Datetime.now())
-        lead = super(CrmLead, self.with_context(sales_allocation_skip=True)).create(vals)
-        lead = lead.with_env(self.env)
-        pool = lead.pool_id.sudo()
-        self.env["sales.allocation.allocator"]._insert_logs([(
-            lead.id, None, None, "pooled", None, None, lead.team_id.id or None,
-            _("Created in pool \"%s\".") % pool.name, pool.id)], fields.Datetime.now())
-        return lead
-
-    @api.multi
-    def write(self, vals):
-        """A new salesperson restarts the owner's clock; an edit by the owner is work."""
-        if self.env.context.get("sales_allocation_skip") or "owner_activity_date" in vals:
-            return super(CrmLead, self).write(vals)
-        if "user_id" in vals:
-            return super(CrmLead, self).write(dict(
-                vals, owner_activity_date=vals["user_id"] and fields.Datetime.now()))
-        result = super(CrmLead, self).write(vals)
-        self._pool_touch_owner()
-        return result
+    # ------------------------------------------------------------------ chatter
 
     @api.multi
     @api.returns("self", lambda value: value.id)
@@ -181,7 +153,7 @@ class CrmLead(models.Model):
         Only the leads the current user owns count; writes by others, the cron or the
         mail gateway do not.
         """
-        if self.env.context.get("sales_allocation_no_touch") or not self:
+        if not self:
             return
         uid = self.env.uid
         mine = self.filtered(lambda lead: lead.user_id.id == uid)
@@ -260,7 +232,8 @@ class CrmLead(models.Model):
         """Lock these leads (id order, so claims cannot deadlock) and read them."""
         cr = self.env.cr
         cr.execute("""
-            SELECT id, name, pool_id, user_id, active, team_id, probability
+            SELECT id, name, pool_id, user_id, active, team_id, probability, type,
+                   allocation_rule_id
               FROM crm_lead WHERE id IN %s ORDER BY id
                FOR NO KEY UPDATE
         """, [tuple(self.ids)])
@@ -302,7 +275,8 @@ class CrmLead(models.Model):
         cr = self.env.cr
         localized = pool.with_context(tz=user.tz, lang=user.lang)
         if pool.max_claims_per_day:
-            day_start, day_end = clocks.claim_day(now, user.tz)
+            zone = pytz.timezone(user.tz) if user.tz in pytz.all_timezones_set else pytz.utc
+            day_start, day_end = clocks.claim_day(now, zone)
             cr.execute("""
                 SELECT count(*) FROM sales_allocation_log
                  WHERE event = 'claimed' AND user_id = %s AND pool_id = %s
@@ -322,8 +296,7 @@ class CrmLead(models.Model):
         if pool.max_open_leads:
             cr.execute("""
                 SELECT count(*) FROM crm_lead
-                 WHERE user_id = %s AND pool_id = %s AND active
-                   AND COALESCE(probability, 0) < 100
+                 WHERE user_id = %s AND pool_id = %s AND """ + open_lead_sql() + """
             """, [user.id, pool.id])
             held = cr.fetchone()[0]
             if held + count > pool.max_open_leads:
@@ -363,33 +336,20 @@ class CrmLead(models.Model):
                 self._pool_given_back(lead_ids, since).items()}
 
     def _pool_give(self, rows_by_pool, user, now, state, event, template):
-        """Make ``user`` the owner of these locked pool leads (claim, assignment)."""
-        allocator = self.env["sales.allocation.allocator"]
-        log_rows, followers = [], []
+        """Make ``user`` the owner of these locked pool leads (claim, assignment): the
+        lead stays in its pool, whose timers start now."""
+        moves = []
         for pool, rows in rows_by_pool.items():
             team = pool.team_id or user.sale_team_id
             reason = template % {"pool": pool.name, "user": user.name}
-            moment = fields.Datetime.to_string(now)
-            vals = {
-                "user_id": user.id, "owner_activity_date": moment, "date_open": moment,
-                "allocation_state": state, "allocation_date": moment,
-                "allocation_reason": reason, "reclaim_warned_deadline": False,
-            }
-            if team:
-                vals["team_id"] = team.id
-            self.browse([row["id"] for row in rows])._pool_write(vals)
             for row in rows:
-                log_rows.append((row["id"], user.id, row["user_id"], event, None, None,
-                                 team.id or row["team_id"], reason, pool.id))
-                followers.append((row["id"], user.id))
-        allocator._add_followers(followers)
-        allocator._insert_logs(log_rows, now)
+                moves.append(Move(
+                    row["id"], user.id, row["user_id"], event, state, reason,
+                    team_id=team.id or None, rule_id=row["allocation_rule_id"],
+                    pool_id=pool.id, timers=tuple(pool._lead_timers(
+                        now, now, row["type"], row["probability"], row["active"]))))
+        self.env["sales.allocation.ledger"].move(moves, now)
         self._pool_drop_warnings()
-
-    def _pool_write(self, vals):
-        """Write pool moves: no 'manual' log, no tracking mail, no owner's clock."""
-        self.sudo().with_context(sales_allocation_skip=True, tracking_disable=True).write(
-            vals)
 
     def _pool_drop_warnings(self):
         """Remove the reclaim warnings of these leads: they no longer apply."""
@@ -412,7 +372,7 @@ class CrmLead(models.Model):
         if not self:
             return {}
         now = to_datetime(now) or datetime.utcnow()
-        manager = self.env.user.has_group("sales_team.group_sale_salesman_all_leads")
+        manager = sees_all_leads(self.env)
         rows = self._pool_lock_rows()
         for row in rows:
             if not row["pool_id"]:
@@ -430,14 +390,10 @@ class CrmLead(models.Model):
         text = _("Released by %s.") % self.env.user.name
         if reason and reason.strip():
             text = "%s %s" % (text, reason.strip())
-        self._pool_write({
-            "user_id": False, "owner_activity_date": False, "allocation_state": "pool",
-            "allocation_date": fields.Datetime.to_string(now), "allocation_reason": text,
-            "reclaim_warned_deadline": False,
-        })
-        self.env["sales.allocation.allocator"]._insert_logs([
-            (row["id"], None, row["user_id"], "released", None, None, row["team_id"],
-             text, row["pool_id"]) for row in rows], now)
+        self.env["sales.allocation.ledger"].move([
+            Move(row["id"], None, row["user_id"], "released", "pool", text,
+                 rule_id=row["allocation_rule_id"], pool_id=row["pool_id"])
+            for row in rows], now)
         self._pool_drop_warnings()
         return {"released": len(rows)}
 
@@ -469,16 +425,10 @@ class CrmLead(models.Model):
         self._pool_refuse_closed(rows)
         text = _("Moved into pool \"%(pool)s\" by %(user)s.") % {
             "pool": pool.name, "user": self.env.user.name}
-        vals = {
-            "pool_id": pool.id, "user_id": False, "owner_activity_date": False,
-            "allocation_state": "pool", "allocation_date": fields.Datetime.to_string(now),
-            "allocation_reason": text, "reclaim_warned_deadline": False,
-        }
-        if pool.team_id:
-            vals["team_id"] = pool.team_id.id
-        self._pool_write(vals)
-        self.env["sales.allocation.allocator"]._insert_logs([
-            (row["id"], None, row["user_id"], "manual", None, None,
-             pool.team_id.id or row["team_id"], text, pool.id) for row in rows], now)
+        self.env["sales.allocation.ledger"].move([
+            Move(row["id"], None, row["user_id"], "manual", "pool", text,
+                 team_id=pool.team_id.id or None, rule_id=row["allocation_rule_id"],
+                 pool_id=pool.id)
+            for row in rows], now)
         self._pool_drop_warnings()
         return {"moved": len(rows)}

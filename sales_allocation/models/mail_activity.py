@@ -25,5 +25,5 @@ class MailActivity(models.Model):
 
     @api.model
     def _touch_leads(self, lead_ids):
-        if lead_ids and not self.env.context.get("sales_allocation_no_touch"):
+        if lead_ids:
             self.env["crm.lead"].browse(lead_ids).exists()._pool_touch_owner()

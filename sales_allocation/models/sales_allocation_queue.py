@@ -30,9 +30,40 @@ class SalesAllocationQueue(models.Model):
     member_ids = fields.One2many(
         "sales.allocation.queue.member", "queue_id", string="Members", copy=True)
     last_user_id = fields.Many2one(
-        "res.users", string="Last Assigned", readonly=True, copy=False,
+        "res.users", string="Last Assigned", compute="_compute_last_user_id",
         help="Where the rotation stands: the next lead goes to the member after this one.")
     member_count = fields.Integer(compute="_compute_member_count")
+
+    @api.model_cr
+    def init(self):
+        # The rotation state, written by sales.allocation.turns in transactions of their
+        # own (see there): one row per queue; and the loads given by transactions that
+        # others cannot see yet. Plain tables, not models: nothing but the turns reads
+        # or writes them.
+        self.env.cr.execute("""
+            CREATE TABLE IF NOT EXISTS sales_allocation_rotation (
+                queue_id integer PRIMARY KEY
+                         REFERENCES sales_allocation_queue (id) ON DELETE CASCADE,
+                last_user_id integer,
+                weights jsonb NOT NULL DEFAULT '{}'
+            );
+            CREATE TABLE IF NOT EXISTS sales_allocation_reservation (
+                xid bigint NOT NULL,
+                user_id integer NOT NULL,
+                leads integer NOT NULL,
+                date timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+                PRIMARY KEY (xid, user_id)
+            );
+        """)
+
+    def _compute_last_user_id(self):
+        states = self.env["sales.allocation.turns"]._read_state(
+            self.env.cr, [queue.id for queue in self if isinstance(queue.id, int)])
+        users = self.env["res.users"].with_context(active_test=False)
+        for queue in self:
+            last_user_id = states.get(queue.id, (None, {}))[0]
+            queue.last_user_id = users.browse(last_user_id).exists() \
+                if last_user_id else users
 
     @api.depends("member_ids")
     def _compute_member_count(self):
@@ -50,6 +81,9 @@ class SalesAllocationQueue(models.Model):
     @api.multi
     def action_reset_rotation(self):
         """Start the rotation again from the first member."""
-        self.write({"last_user_id": False})
-        self.mapped("member_ids").write({"current_weight": 0})
+        self.check_access_rights("write")
+        self.check_access_rule("write")
+        self.env["sales.allocation.turns"].reset(self.ids)
+        self.invalidate_cache(["last_user_id"], self.ids)
+        self.mapped("member_ids").invalidate_cache(["current_weight"])
         return True

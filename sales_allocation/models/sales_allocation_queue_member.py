@@ -30,7 +30,7 @@ class SalesAllocationQueueMember(models.Model):
         default=True,
         help="Untick while the salesperson is away: the queue skips him.")
     current_weight = fields.Integer(
-        readonly=True, copy=False,
+        compute="_compute_current_weight",
         help="Weighted rotation state: where this member stands in the current turn.")
     open_lead_count = fields.Integer(
         string="Open Leads", compute="_compute_open_lead_count")
@@ -40,9 +40,17 @@ class SalesAllocationQueueMember(models.Model):
          "A salesperson can be in a queue only once."),
     ]
 
+    def _compute_current_weight(self):
+        states = self.env["sales.allocation.turns"]._read_state(
+            self.env.cr, list({member.queue_id.id for member in self
+                               if isinstance(member.queue_id.id, int)}))
+        for member in self:
+            member.current_weight = states.get(member.queue_id.id, (None, {}))[1].get(
+                member.id, 0)
+
     @api.depends("user_id")
     def _compute_open_lead_count(self):
-        loads = self.env["sales.allocation.allocator"]._open_lead_counts(
+        loads = self.env["sales.allocation.gather"]._open_lead_counts(
             self.mapped("user_id").ids)
         for member in self:
             member.open_lead_count = loads.get(member.user_id.id, 0)

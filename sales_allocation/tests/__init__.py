@@ -11,3 +11,4 @@ from . import test_config_errors
 from . import test_manual_log
 from . import test_batch_scale
 from . import test_i18n
+from . import test_sql

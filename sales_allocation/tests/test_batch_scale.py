@@ -69,10 +69,12 @@ class TestBatchScale(AllocationCase):
              GROUP BY f.id ORDER BY f.res_id, f.partner_id""", [ids])
         followers = cr.fetchall()
         cr.execute("""
-            SELECT q.id, q.last_user_id, array_agg(m.current_weight ORDER BY m.id)
+            SELECT q.id, r.last_user_id,
+                   array_agg(COALESCE((r.weights ->> m.id::text)::int, 0) ORDER BY m.id)
               FROM sales_allocation_queue q
               JOIN sales_allocation_queue_member m ON m.queue_id = q.id
-             GROUP BY q.id ORDER BY q.id""")
+              LEFT JOIN sales_allocation_rotation r ON r.queue_id = q.id
+             GROUP BY q.id, r.last_user_id ORDER BY q.id""")
         rotation = cr.fetchall()
         return dict(owners=owners, logs=logs, followers=followers, rotation=rotation)
 
@@ -205,7 +207,8 @@ class TestBatchScale(AllocationCase):
 
         def checking_batch(allocator, lead_ids, trigger="create", loads=None):
             if loads:
-                fresh = allocator._open_lead_counts(list(loads))
+                fresh = allocator.env["sales.allocation.gather"]._open_lead_counts(
+                    list(loads))
                 self.assertEqual(loads, {user: fresh.get(user, 0) for user in loads},
                                  "carried loads before batch %d" % (len(checked) + 1))
             checked.append(dict(loads or {}))

@@ -28,9 +28,17 @@ class TestManualLogCannotBeSkipped(SavepointCase):
         self.assertEqual(logs[-1].previous_user_id, self.manager)
         self.assertEqual(logs[-1].author_id, self.manager)
 
-    def test_skip_context_from_a_user_on_create_still_logs_manual(self):
+    def test_skip_context_from_a_user_on_create_is_ignored(self):
+        """From anybody but the superuser the key is input, not a switch: the create
+        goes through the rules as without it (crm's default owner, the caller, is
+        dropped) and its outcome is logged."""
+        self.env["sales.allocation.rule"].search([]).write({"active": False})
+        self.env["sales.allocation.rule"].create({
+            "name": "Skip test: everything to the rep", "sequence": 1,
+            "target_type": "user", "user_id": self.rep.id})
         lead = self.env["crm.lead"].sudo(self.manager).with_context(
             sales_allocation_skip=True).create({"name": "skipped create"})
-        self.assertEqual(lead.user_id, self.manager)  # crm's default: the caller
+        self.assertEqual(lead.user_id, self.rep)
+        self.assertEqual(lead.allocation_state, "allocated")
         log = self.env["sales.allocation.log"].search([("lead_id", "=", lead.id)])
-        self.assertEqual((log.event, log.user_id), ("manual", self.manager))
+        self.assertEqual((log.event, log.user_id), ("assigned", self.rep))

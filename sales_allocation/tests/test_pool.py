@@ -10,8 +10,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests.common import SavepointCase
 from odoo.tools.safe_eval import safe_eval
 
-from odoo.addons.sales_allocation.models.sales_allocation_pool import (
-    LOCK_SKIP_SQL, RECLAIM_DUE_SQL, WARN_DUE_SQL)
+from odoo.addons.sales_allocation.models.sales_allocation_reclaim import (
+    BATCH_SQL, RECLAIM_DUE_SQL, WARN_DUE_SQL)
 
 DAY = timedelta(days=1)
 MINUTE = timedelta(minutes=1)
@@ -551,9 +551,9 @@ class TestReclaim(PoolCase):
         cr.execute("SET LOCAL enable_seqscan = off")
         plans = {}
         for name, query, params in (
-                ("warn", WARN_DUE_SQL % "", [datetime.utcnow()] * 2),
-                ("due", RECLAIM_DUE_SQL % "", [datetime.utcnow()])):
-            cr.execute("EXPLAIN " + query + LOCK_SKIP_SQL, params)
+                ("warn", WARN_DUE_SQL % "", [datetime.utcnow()] * 2 + [0]),
+                ("due", RECLAIM_DUE_SQL % "", [datetime.utcnow(), 0])):
+            cr.execute("EXPLAIN " + query + BATCH_SQL, params)
             plans[name] = "\n".join(row[0] for row in cr.fetchall())
         cr.execute("RESET enable_seqscan")
         self.assertIn("crm_lead_reclaim_warn_idx", plans["warn"])

@@ -9,14 +9,16 @@ from .common import AllocationCase
 class TestRotation(AllocationCase):
 
     def _queue_state(self, queue):
-        """(last user id, {user id: current_weight}) as stored in PostgreSQL."""
+        """(last user id, {user id: current_weight}) as stored in PostgreSQL (the
+        rotation row of the queue; a member without weight there has 0)."""
         cr = self.env.cr
-        cr.execute("SELECT last_user_id FROM sales_allocation_queue WHERE id = %s",
-                   [queue.id])
-        last_user_id = cr.fetchone()[0]
-        cr.execute("SELECT user_id, current_weight FROM sales_allocation_queue_member "
+        cr.execute("SELECT last_user_id, weights FROM sales_allocation_rotation "
                    "WHERE queue_id = %s", [queue.id])
-        return last_user_id, dict(cr.fetchall())
+        last_user_id, weights = cr.fetchone() or (None, {})
+        cr.execute("SELECT id, user_id FROM sales_allocation_queue_member "
+                   "WHERE queue_id = %s", [queue.id])
+        return last_user_id, {user_id: (weights or {}).get(str(member_id), 0)
+                              for member_id, user_id in cr.fetchall()}
 
     def _forget_everything(self):
         """What a restart forgets: the ORM cache and the registry's ormcaches."""
@@ -111,7 +113,7 @@ class TestRotation(AllocationCase):
         preload_rule.active = False
         self._lead("C by other queue", tag_ids=[(6, 0, tag.ids)])
         queue_rule.active = False
-        loads = self.allocator._open_lead_counts(self.reps.ids)
+        loads = self.env["sales.allocation.gather"]._open_lead_counts(self.reps.ids)
         self.assertEqual(loads, {self.rep_a.id: 2, self.rep_b.id: 1, self.rep_c.id: 2})
 
     def test_least_loaded_counts_open_leads_in_any_team(self):

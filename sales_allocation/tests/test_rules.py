@@ -239,13 +239,13 @@ class TestRules(AllocationCase):
             7: [("active", "=", False)],
             8: [("email_from", "like", "\\%x")],  # a literal percent sign
         }
-        allocator = self.allocator
-        together = allocator._domain_matches(domains, leads.ids)
+        gather = self.env["sales.allocation.gather"]
+        together = gather._domain_matches(domains, leads.ids)
         search = self.Lead.with_context(active_test=False)
         for rule_id, domain in domains.items():
             expected = set(search.search([("id", "in", leads.ids)] + domain).ids)
             self.assertEqual(together[rule_id], expected, "domain %s" % (domain,))
-            self.assertEqual(allocator._domain_match(domain, leads.ids), expected)
+            self.assertEqual(gather._domain_match(domain, leads.ids), expected)
         # Not vacuous: each domain keeps some leads of the batch and drops others.
         self.assertEqual({rule_id: len(ids) for rule_id, ids in together.items()},
                          {1: 3, 2: 1, 3: 1, 4: 2, 5: 1, 6: 1, 7: 1, 8: 1})

@@ -2,6 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, models
 
+from ..access import internal_context, is_internal
+from ..models.crm_lead_matrix import CONVERTING
+
 
 class CrmLead2OpportunityPartner(models.TransientModel):
     _inherit = "crm.lead2opportunity.partner"
@@ -17,8 +20,8 @@ class CrmLead2OpportunityPartner(models.TransientModel):
         leads = self.env["crm.lead"].browse(vals.get("lead_ids") or [])
         to_convert = leads.filtered(lambda lead: lead.type == "lead")
         result = super(CrmLead2OpportunityPartner, self.with_context(
-            sales_allocation_converting=True))._convert_opportunity(vals)
-        if not self.env.context.get("sales_allocation_converting"):
+            **internal_context(CONVERTING)))._convert_opportunity(vals)
+        if not is_internal(self.env, CONVERTING):
             self.env["crm.lead"]._sales_allocation_handoff(
                 to_convert.filtered(lambda lead: lead.type == "opportunity").ids,
                 "convert")

@@ -6,7 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import ustr
 
 from ..engine.stats import summarize
-from ..models.sales_allocation_allocator import copy_rows
+from ..sql import copy_rows
 from ..models.sales_allocation_rule import parse_lead_domain
 
 MAX_SIMULATED_LEADS = 50000
@@ -104,36 +104,30 @@ class SalesAllocationSimulation(models.TransientModel):
         The queues are read without locks and their rotation state is thrown away.
         Returns (decisions, reason texts, loads before, caps per user).
         """
-        allocator = self.env["sales.allocation.allocator"]
-        Rule = self.env["sales.allocation.rule"]
+        gather = self.env["sales.allocation.gather"]
         decisions, texts, loads, caps = [], [], {}, {}
         if not lead_ids:
             return decisions, texts, loads, caps
         # Draft rules are usually archived: read them all.
         draft_rules = self.with_context(active_test=False).rule_ids.sudo()
-        _facts, _previous, companies, _open_ids = allocator._lead_facts(lead_ids)
-        for company_id, leads in companies.items():
-            if draft_rules:
-                compiled, domains = draft_rules._compile_for_engine()
-            else:
-                compiled, domains = Rule._engine_rules(
-                    company_id or self.env.user.company_id.id)
-            matrices = self.env["sales.allocation.matrix"]._matrix_data(
-                [rule.matrix_id for rule in compiled])
-            queue_ids = {rule.queue_id for rule in compiled if rule.queue_id}
-            if matrices:
-                queue_ids |= matrices.queue_ids
-            queues, _meta = allocator._load_queues(queue_ids, lock=False)
-            for queue in queues.values():
-                for member in queue.members:
-                    loads[member.user_id] = member.load
-                    if member.max_open:
-                        caps[member.user_id] = min(
-                            caps.get(member.user_id) or member.max_open, member.max_open)
-            company_decisions = allocator._decide(
-                leads, compiled, domains, queues, matrices=matrices)
+        _facts, _previous, companies, _open_ids = gather._lead_facts(lead_ids)
+        for plan in gather._plans(companies, rules=draft_rules or None):
+            # Every queue of the rules, reachable or not: the per-rep lines show them.
+            queue_ids = {rule.queue_id for rule in plan.rules if rule.queue_id}
+            if plan.matrices:
+                queue_ids |= plan.matrices.queue_ids
+            queues = self.env["sales.allocation.turns"].load(queue_ids).queues
+            members = [member for queue in queues.values() for member in queue.members]
+            counts = gather._open_lead_counts({member.user_id for member in members})
+            for member in members:
+                member.load = loads[member.user_id] = counts.get(member.user_id, 0)
+                if member.max_open:
+                    caps[member.user_id] = min(
+                        caps.get(member.user_id) or member.max_open, member.max_open)
+            company_decisions = gather._decider(plan)(queues)
             decisions.extend(company_decisions)
-            texts.extend(allocator._reason_texts(company_decisions, queues))
+            texts.extend(self.env["sales.allocation.reasons"].texts(
+                company_decisions, queues))
         return decisions, texts, loads, caps
 
 

@@ -1,6 +1,8 @@
 # Copyright 2026 sales_allocation contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Territory rotation (区域轮岗): hand a rep's open leads of a territory to someone else."""
+from collections import Counter
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import split_every
@@ -78,10 +80,10 @@ class SalesAllocationTerritoryRotation(models.TransientModel):
         allocator = self.env["sales.allocation.allocator"]
         # Every new owner is decided before anything is written: a queue that cannot
         # take them all moves none.
-        decisions, queues, meta = self._decisions(leads.ids)
+        decisions, queue_set = self._decisions(leads.ids)
         previous = {lead_id: self.user_id.id for lead_id in leads.ids}
         for batch in split_every(allocator._batch_size(), decisions, list):
-            allocator._apply(batch, previous, queues, meta)
+            allocator._apply(batch, previous, queue_set.teams, queue_set.queues)
         return {
             "type": "ir.actions.act_window",
             "name": _("Moved Leads"),
@@ -92,37 +94,48 @@ class SalesAllocationTerritoryRotation(models.TransientModel):
         }
 
     def _decisions(self, lead_ids):
-        """The new owner of each lead, as engine decisions, with the queues (loaded
-        and locked) whose rotation they used: ``(decisions, queues, meta)``."""
+        """The new owner of each lead, as engine decisions, with the queues whose
+        turns they took: ``(decisions, queue set)``."""
         from_user = self.user_id.id
         head = (("rotation", {"user_id": from_user}),)
+        turns = self.env["sales.allocation.turns"]
         if self.target_type == "user":
             decisions = [engine.Decision(lead_id, self.new_user_id.id, None, None, None,
                                          None, head) for lead_id in lead_ids]
-            return decisions, {}, {"members": {}, "teams": {}}
-        queues, meta = self.env["sales.allocation.allocator"]._load_queues(
-            {self.queue_id.id}, lock=True)
-        queue = queues.get(self.queue_id.id)
+            return decisions, turns.load(())
+        queue_set = turns.load({self.queue_id.id})
+        queue = queue_set.queues.get(self.queue_id.id)
         if queue is None:
             raise UserError(_("Queue \"%s\" is archived: choose an active queue.") %
                             self.queue_id.name)
+        users = [member.user_id for member in queue.members]
+        loads = self.env["sales.allocation.gather"]._open_lead_counts(users)
         for member in queue.members:
             # The rep who leaves the territory takes no leads back from it.
             if member.user_id == from_user:
                 member.available = False
-        rotation = engine.Rotation(queues)
-        decisions = []
-        for lead_id in lead_ids:
-            member, _skipped = rotation.pick(queue.id)
-            if member is None:
-                raise UserError(_(
-                    "Nobody in queue \"%(queue)s\" can take more leads (caps, absences): "
-                    "only %(placed)d of these %(count)d leads would find an owner. Raise "
-                    "the caps, add members or choose another queue.") % {
-                        "queue": self.queue_id.name, "placed": len(decisions),
-                        "count": len(lead_ids)})
-            decisions.append(engine.Decision(
-                lead_id, member.user_id, None, queue.id, None, None, head + (
-                    ("queue", {"queue_id": queue.id, "strategy": queue.strategy,
-                               "user_id": member.user_id}),)))
-        return decisions, queues, meta
+
+        def decide(reserved):
+            others = reserved(users)
+            for member in queue.members:
+                member.load = loads.get(member.user_id, 0) + others.get(member.user_id, 0)
+            rotation = engine.Rotation(queue_set.queues)
+            decisions = []
+            for lead_id in lead_ids:
+                member, _skipped = rotation.pick(queue.id)
+                if member is None:
+                    raise UserError(_(
+                        "Nobody in queue \"%(queue)s\" can take more leads (caps, "
+                        "absences): only %(placed)d of these %(count)d leads would find "
+                        "an owner. Raise the caps, add members or choose another "
+                        "queue.") % {
+                            "queue": self.queue_id.name, "placed": len(decisions),
+                            "count": len(lead_ids)})
+                decisions.append(engine.Decision(
+                    lead_id, member.user_id, None, queue.id, None, None, head + (
+                        ("queue", {"queue_id": queue.id, "strategy": queue.strategy,
+                                   "user_id": member.user_id}),)))
+            rotation.flush()
+            return decisions, Counter(decision.user_id for decision in decisions)
+
+        return turns.take(queue_set, decide), queue_set

@@ -137,9 +137,10 @@ def test_rotation_reset_during_allocation_runs(crew):
 
 
 def test_backlog_cron_retries_a_transaction_conflict(crew):
-    """The backlog run meets a conflict on the queue row (another transaction changed
-    the rotation after the run's snapshot): it rolls back, retries in a new
-    transaction, and succeeds; no error is logged."""
+    """The backlog run meets a conflict on a lead (another transaction changed it
+    after the run's snapshot): it rolls back, retries in a new transaction, and
+    succeeds; no error is logged. (The queue's rotation cannot conflict any more: its
+    turns are taken in short READ COMMITTED transactions of their own.)"""
     import psycopg2
 
     server, admin = crew["server"], crew["admin"]
@@ -149,8 +150,8 @@ def test_backlog_cron_retries_a_transaction_conflict(crew):
     conn = psycopg2.connect(dbname=server.db)
     try:
         cr = conn.cursor()
-        cr.execute("UPDATE sales_allocation_queue SET last_user_id = last_user_id WHERE id = %s",
-                   (crew["queue"],))
+        cr.execute("UPDATE crm_lead SET description = 'edited meanwhile' WHERE id = %s",
+                   (lead_ids[-1],))
         result = {}
 
         def trigger():
@@ -162,12 +163,12 @@ def test_backlog_cron_retries_a_transaction_conflict(crew):
 
         thread = threading.Thread(target=trigger, daemon=True)
         thread.start()
-        # The run reaches the queue row and waits on our lock...
+        # The run reaches the lead and waits on our lock...
         waiting = """
             SELECT count(*) FROM pg_stat_activity
              WHERE datname = %s AND wait_event_type = 'Lock'"""
         wait_until(lambda: server.sql(waiting, (server.db,))[0][0],
-                   what="the backlog run to wait for the queue row")
+                   what="the backlog run to wait for the lead")
         # ...then we commit a change to it: the run's snapshot is now stale.
         conn.commit()
         thread.join(120)

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The pool's clocks: reclaim deadlines, warnings, claim days, cooldowns, re-allocation."""
 import itertools
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
@@ -163,30 +163,116 @@ def test_working_the_lead_moves_the_idle_deadline_out_of_the_window():
 
 # ---------------------------------------------------------------- claim_day
 
+def tz(name):
+    """The tzinfo the adapter passes (``pytz.timezone``); the engine itself needs no
+    time zone database."""
+    return pytest.importorskip("pytz").timezone(name)
+
+
 def test_claim_day_in_utc():
-    assert claim_day(datetime(2026, 3, 2, 15, 0), "UTC") == (
+    assert claim_day(datetime(2026, 3, 2, 15, 0), timezone.utc) == (
         datetime(2026, 3, 2), datetime(2026, 3, 3))
 
 
-def test_claim_day_in_shanghai_starts_at_16_utc():
+@pytest.mark.parametrize("zone", [None, timezone.utc])
+def test_claim_day_without_a_zone_is_utc(zone):
+    assert claim_day(datetime(2026, 3, 2, 23, 59), zone) == (
+        datetime(2026, 3, 2), datetime(2026, 3, 3))
+
+
+@pytest.mark.parametrize("name", ["", "UTC", "Asia/Shanghai"])
+def test_claim_day_refuses_a_time_zone_name(name):
+    with pytest.raises(TypeError, match="tzinfo"):
+        claim_day(datetime(2026, 3, 2, 23, 59), name)
+
+
+@pytest.mark.parametrize("zone", [
+    "Asia/Shanghai", timezone(timedelta(hours=8)), timezone(timedelta(hours=8), "CST")])
+def test_claim_day_in_shanghai_starts_at_16_utc(zone):
+    zone = tz(zone) if isinstance(zone, str) else zone
     # 2026-03-02 20:00 UTC is already 03-03 04:00 in Shanghai (UTC+8).
-    assert claim_day(datetime(2026, 3, 2, 20, 0), "Asia/Shanghai") == (
+    assert claim_day(datetime(2026, 3, 2, 20, 0), zone) == (
         datetime(2026, 3, 2, 16, 0), datetime(2026, 3, 3, 16, 0))
-    assert claim_day(datetime(2026, 3, 2, 15, 59), "Asia/Shanghai") == (
+    assert claim_day(datetime(2026, 3, 2, 15, 59), zone) == (
         datetime(2026, 3, 1, 16, 0), datetime(2026, 3, 2, 16, 0))
 
 
+def test_claim_day_west_of_greenwich():
+    assert claim_day(datetime(2026, 3, 2, 3, 0), timezone(timedelta(hours=-5))) == (
+        datetime(2026, 3, 1, 5, 0), datetime(2026, 3, 2, 5, 0))
+
+
 def test_claim_day_across_daylight_saving_is_23_hours():
-    start, end = claim_day(datetime(2026, 3, 8, 12, 0), "America/New_York")
+    start, end = claim_day(datetime(2026, 3, 8, 12, 0), tz("America/New_York"))
     assert start == datetime(2026, 3, 8, 5, 0)   # midnight EST
     assert end == datetime(2026, 3, 9, 4, 0)     # midnight EDT
     assert end - start == timedelta(hours=23)
 
 
-@pytest.mark.parametrize("tz", [None, "", "Mars/Olympus_Mons"])
-def test_claim_day_without_valid_tz_is_utc(tz):
-    assert claim_day(datetime(2026, 3, 2, 23, 59), tz) == (
-        datetime(2026, 3, 2), datetime(2026, 3, 3))
+def test_claim_day_back_to_standard_time_is_25_hours():
+    start, end = claim_day(datetime(2026, 11, 1, 12, 0), tz("America/New_York"))
+    assert (start, end) == (datetime(2026, 11, 1, 4, 0), datetime(2026, 11, 2, 5, 0))
+
+
+def test_claim_day_when_the_clocks_skip_midnight():
+    # Havana springs forward at midnight: 2026-03-08 00:00 CST becomes 01:00 CDT, at
+    # 05:00 UTC. That day starts at the jump.
+    havana = tz("America/Havana")
+    assert claim_day(datetime(2026, 3, 8, 12, 0), havana) == (
+        datetime(2026, 3, 8, 5, 0), datetime(2026, 3, 9, 4, 0))
+    assert claim_day(datetime(2026, 3, 8, 4, 59), havana) == (
+        datetime(2026, 3, 7, 5, 0), datetime(2026, 3, 8, 5, 0))
+
+
+def test_claim_day_when_the_clocks_repeat_midnight():
+    # Havana falls back at 01:00 CDT to 00:00 CST on 2026-11-01: the hour after
+    # midnight happens twice. The day starts at the second midnight (05:00 UTC), the
+    # one after which the clocks read November 1st for good; the first pass through
+    # midnight still belongs to October 31st.
+    havana = tz("America/Havana")
+    october_31 = (datetime(2026, 10, 31, 4, 0), datetime(2026, 11, 1, 5, 0))
+    assert claim_day(datetime(2026, 11, 1, 3, 59), havana) == october_31
+    assert claim_day(datetime(2026, 11, 1, 4, 30), havana) == october_31  # 00:30 CDT
+    assert claim_day(datetime(2026, 11, 1, 5, 0), havana) == (
+        datetime(2026, 11, 1, 5, 0), datetime(2026, 11, 2, 5, 0))
+
+
+def test_claim_day_when_a_whole_day_is_skipped():
+    # Samoa crossed the date line: 2011-12-29 23:59:59 (UTC-10) was followed by
+    # 2011-12-31 00:00:00 (UTC+14), at 2011-12-30 10:00 UTC.
+    apia = tz("Pacific/Apia")
+    assert claim_day(datetime(2011, 12, 30, 9, 0), apia) == (
+        datetime(2011, 12, 29, 10, 0), datetime(2011, 12, 30, 10, 0))
+    assert claim_day(datetime(2011, 12, 30, 10, 0), apia) == (
+        datetime(2011, 12, 30, 10, 0), datetime(2011, 12, 31, 10, 0))
+
+
+@pytest.mark.parametrize("name", [
+    "America/New_York", "Europe/Paris", "America/Havana", "America/Santiago",
+    "America/Sao_Paulo", "Asia/Tehran", "Australia/Lord_Howe", "Pacific/Apia"])
+def test_claim_day_holds_now_and_agrees_with_pytz(name):
+    """Around every change of offset from 2010 to 2030: ``now`` lies in its day, the
+    day is one day of the zone's clocks, and pytz's ``localize`` (what the adapter
+    used to call) finds the same midnights wherever its day holds ``now``."""
+    pytz = pytest.importorskip("pytz")
+    zone = pytz.timezone(name)
+    changes = [moment for moment in zone._utc_transition_times
+               if datetime(2010, 1, 1) < moment < datetime(2030, 1, 1)]
+    assert changes
+    for change in changes:
+        for hours in range(-36, 37, 3):
+            now = change + timedelta(hours=hours)
+            start, end = claim_day(now, zone)
+            assert start <= now < end, (now, start, end)
+            assert timedelta(hours=21) <= end - start <= timedelta(hours=27) or (
+                name == "Pacific/Apia"), (now, start, end)
+            local_day = pytz.utc.localize(now).astimezone(zone).date()
+            expected = tuple(
+                zone.localize(datetime.combine(day, time()), is_dst=False)
+                .astimezone(pytz.utc).replace(tzinfo=None)
+                for day in (local_day, local_day + DAY))
+            if expected[0] <= now < expected[1]:
+                assert (start, end) == expected, now
 
 
 # ---------------------------------------------------------------- cooldown_end

@@ -1,0 +1,98 @@
+# Copyright 2026 sales_allocation contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The outermost ``crm.lead`` ``create`` and ``write`` of the addon: the only overrides
+of the two, imported last in ``models/__init__.py``. Each concern of the addon keeps its
+own methods in its own file; this file calls them in an explicit order.
+
+create:
+  1. access: a salesman names no one but himself, sets no allocation field
+     (``crm_lead_access``);
+  2. intent: an explicit salesperson is kept (``manual``), a lead created straight into
+     a pool waits there (``pooled``), anything else goes through the rules;
+  3. crm creates the record;
+  4. the log row of a manual or pooled lead, or the allocation (``allocator.allocate``).
+
+write:
+  1. access: no handing leads around, no allocation fields (``crm_lead_access``);
+  2. before: the owners (a change is logged ``manual``) and what hand-offs compare;
+  3. crm writes; a new salesperson restarts the owner's clock (``owner_activity_date``);
+  4. the ``manual`` log of changed owners; the owner's own edit is work on the lead
+     (``_pool_touch_owner``); hand-offs (``crm_lead_matrix``).
+
+The addon's own writes run as superuser with ``sales_allocation_skip`` and log
+themselves; the key means nothing from anybody else (``skips_allocation``).
+"""
+from odoo import _, api, fields, models
+
+from ..access import explicit_owner, skips_allocation
+from .sales_allocation_ledger import LogRow
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    @api.model
+    def create(self, vals):
+        if skips_allocation(self.env):
+            return super(CrmLead, self).create(vals)
+        self._sa_check_create(vals)
+        now = fields.Datetime.now()
+        reasons = self.env["sales.allocation.reasons"]
+        owner = explicit_owner(self.env, vals)
+        # crm's default salesperson (the current user) is not a choice: dropped.
+        vals = dict(vals, user_id=owner)
+        if owner:
+            vals.setdefault("allocation_state", "manual")
+            vals.setdefault("allocation_reason", reasons.manual())
+            vals.setdefault("owner_activity_date", now)
+        elif vals.get("pool_id"):
+            vals.update(allocation_state="pool", allocation_date=now)
+        lead = super(CrmLead, self).create(vals)
+        ledger = self.env["sales.allocation.ledger"]
+        if owner:
+            ledger.log([LogRow(lead.id, lead.user_id.id, None, "manual", reasons.manual(),
+                               team_id=lead.team_id.id or None)], now)
+        elif lead.pool_id:
+            pool = lead.pool_id.sudo()
+            ledger.log([LogRow(lead.id, None, None, "pooled",
+                               _("Created in pool \"%s\".") % pool.name,
+                               team_id=lead.team_id.id or None, pool_id=pool.id)], now)
+        else:
+            self.env["sales.allocation.allocator"].allocate(lead.ids)
+        return lead
+
+    @api.multi
+    def write(self, vals):
+        if skips_allocation(self.env):
+            return super(CrmLead, self).write(vals)
+        self._sa_check_write(vals)
+        owner_change = "user_id" in vals
+        previous = {lead.id: lead.user_id.id for lead in self} if owner_change else {}
+        handoff = self._sa_handoff_before(vals)
+        if owner_change and "owner_activity_date" not in vals:
+            vals = dict(vals, owner_activity_date=vals["user_id"] and fields.Datetime.now())
+        result = super(CrmLead, self).write(vals)
+        if owner_change:
+            self._sa_log_owner_changes(vals, previous)
+        elif "owner_activity_date" not in vals:
+            self._pool_touch_owner()
+        self._sa_handoffs(handoff)
+        return result
+
+    @api.multi
+    def _sa_log_owner_changes(self, vals, previous):
+        """Log a salesperson changed by hand (form, import, RPC) as ``manual``; only
+        leads whose owner really changed: rewriting the same owner (an integration's
+        sync) keeps the allocation and its reason."""
+        changed = self.filtered(lambda lead: previous[lead.id] != lead.user_id.id)
+        if not changed:
+            return
+        text = self.env["sales.allocation.reasons"].manual()
+        manual = {"allocation_state": "manual", "allocation_rule_id": False,
+                  "allocation_reason": text}
+        super(CrmLead, changed).write(
+            {key: value for key, value in manual.items() if key not in vals})
+        self.env["sales.allocation.ledger"].log([
+            LogRow(lead.id, lead.user_id.id or None, previous.get(lead.id) or None,
+                   "manual", text, team_id=lead.team_id.id or None)
+            for lead in changed])

@@ -1,0 +1,164 @@
+# Copyright 2026 sales_allocation contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The one place that moves owners: ``sales.allocation.ledger``.
+
+Every change of a lead's owner made by the addon goes through ``move``: allocation,
+hand-offs, reclaim, claim, release, move into a pool, a manager's assignment from a
+pool, territory rotation. It writes, in ONE statement fed by arrays, the lead's owner
+columns (``OWNER_COLUMNS``), a log row per lead and the new owner as a follower. Log
+rows without an owner change (warnings, an owner set by hand through the ORM, a
+pooled creation) go through ``log``; extra followers through ``follow``.
+
+Rows are named tuples, never positional protocols: ``Move`` (one lead's new owner)
+and ``LogRow``. Callers decide who gets what and check their own rules; the ledger
+only writes, as SQL, past the ORM (so it never triggers the ORM's per-record
+bookkeeping: tracking, "assigned to you" mails) and forgets what it wrote in the
+ORM cache.
+"""
+from collections import namedtuple
+
+from odoo import api, fields, models
+
+from ..sql import FOLLOW_SQL, copy_rows, int_array, unnest_sql
+
+# Every crm_lead column an owner change writes. crm_lead_access.ALLOCATION_FIELDS (what
+# a salesman may not write himself) is this list less the ORM's own columns.
+OWNER_COLUMNS = (
+    "user_id", "team_id", "pool_id", "allocation_rule_id", "allocation_date",
+    "allocation_state", "allocation_reason", "date_open", "owner_activity_date",
+    "reclaim_deadline", "reclaim_warn_date", "reclaim_timer", "reclaim_warned_deadline",
+    "write_uid", "write_date",
+)
+
+# One lead's new owner. ``user_id`` None: no owner (in a pool, or unplaced);
+# ``previous_user_id``: the owner before (as the caller read it, for the log);
+# ``team_id`` None: the new owner's own sales channel, else the lead's;
+# ``pool_id``: the pool the lead is in AFTER the move (None: none);
+# ``timers``: the pool's reclaim timers from now, (deadline, warn from, timer), or None.
+Move = namedtuple("Move", (
+    "lead_id", "user_id", "previous_user_id", "event", "state", "reason", "team_id",
+    "rule_id", "queue_id", "pool_id", "timers"))
+Move.__new__.__defaults__ = (None,) * 5
+
+# One row of sales_allocation_log, as ``log`` writes it.
+LogRow = namedtuple("LogRow", (
+    "lead_id", "user_id", "previous_user_id", "event", "reason", "rule_id", "queue_id",
+    "team_id", "pool_id"))
+LogRow.__new__.__defaults__ = (None,) * 4
+
+LOG_COLUMNS = LogRow._fields + ("date", "author_id")
+
+NO_TIMERS = (None, None, None)
+
+# Above this many leads, forgetting a field for every lead in the ORM cache is cheaper
+# than forgetting it lead by lead (and a bulk run has few other leads cached).
+_INVALIDATE_ALL_ABOVE = 1000
+
+
+class SalesAllocationLedger(models.AbstractModel):
+    _name = "sales.allocation.ledger"
+    _description = "Lead ownership writer"
+
+    @api.model
+    def move(self, moves, now=None):
+        """Write ``moves`` (``Move`` rows): owners, log rows, new owners as followers.
+
+        Returns the ids of the leads written (a lead deleted meanwhile is left out and
+        gets no log row).
+        """
+        if not moves:
+            return []
+        now = now or fields.Datetime.now()
+        values, params = unnest_sql([
+            (m.lead_id, m.user_id, m.previous_user_id, m.event, m.state, m.reason,
+             m.team_id, m.rule_id, m.queue_id, m.pool_id)
+            + tuple(fields.Datetime.to_string(value) if value else None
+                    for value in (m.timers or NO_TIMERS)[:2])
+            + ((m.timers or NO_TIMERS)[2],)
+            for m in moves], [
+            "int", "int", "int", "varchar", "varchar", "text", "int", "int", "int",
+            "int", "timestamp", "timestamp", "varchar"])
+        lead_ids = [m.lead_id for m in moves]
+        self.env.cr.execute("""
+            WITH v AS (
+                SELECT * FROM """ + values + """
+                    AS v(id, user_id, previous_user_id, event, state, reason, team_id,
+                         rule_id, queue_id, pool_id, deadline, warn_from, timer)
+            ), updated AS (
+                UPDATE crm_lead l
+                   SET user_id = v.user_id,
+                       team_id = COALESCE(v.team_id, u.sale_team_id, l.team_id),
+                       pool_id = v.pool_id,
+                       allocation_rule_id = v.rule_id,
+                       allocation_state = v.state,
+                       allocation_reason = v.reason,
+                       allocation_date = %(now)s,
+                       date_open = CASE WHEN v.user_id IS NOT NULL THEN %(now)s
+                                        ELSE l.date_open END,
+                       owner_activity_date = CASE WHEN v.user_id IS NOT NULL
+                                                  THEN %(now)s::timestamp END,
+                       reclaim_deadline = v.deadline, reclaim_warn_date = v.warn_from,
+                       reclaim_timer = v.timer, reclaim_warned_deadline = NULL,
+                       write_uid = %(uid)s, write_date = %(now)s
+                  FROM v
+                  LEFT JOIN res_users u ON u.id = v.user_id
+                 -- The id range is redundant for the result; it lets PostgreSQL read
+                 -- the batch through the primary key instead of the whole table.
+                 WHERE l.id = v.id AND l.id BETWEEN %(first)s AND %(last)s
+             RETURNING l.id, l.team_id, v.user_id, v.previous_user_id, v.event,
+                       v.rule_id, v.queue_id, v.reason, v.pool_id
+            ), logged AS (
+                -- The log names the channel the lead ended in (the owner's, when
+                -- neither the caller nor the queue names one).
+                INSERT INTO sales_allocation_log (""" + ", ".join(LOG_COLUMNS) + """)
+                SELECT id, user_id, previous_user_id, event, reason, rule_id, queue_id,
+                       team_id, pool_id, %(now)s, %(uid)s
+                  FROM updated
+            ), """ + FOLLOW_SQL % "updated" + """
+        """, dict(params, now=now, uid=self.env.uid, subtypes=self._default_subtype_ids(),
+                  first=min(lead_ids), last=max(lead_ids)))
+        self._forget(OWNER_COLUMNS, lead_ids)
+        self._followers_changed([m.lead_id for m in moves if m.user_id])
+        return lead_ids
+
+    @api.model
+    def log(self, rows, now=None):
+        """Insert ``LogRow`` rows as they are, in one COPY."""
+        if not rows:
+            return
+        copy_rows(self.env.cr, "sales_allocation_log", LOG_COLUMNS, rows,
+                  constants=(now or fields.Datetime.now(), self.env.uid))
+
+    @api.model
+    def follow(self, lead_user_pairs):
+        """Make each user a follower of his lead, with the default subtypes."""
+        if not lead_user_pairs:
+            return
+        values, params = unnest_sql(lead_user_pairs, ["int", "int"])
+        self.env.cr.execute(
+            "WITH pairs AS (SELECT * FROM " + values + " AS v(id, user_id)), " +
+            FOLLOW_SQL % "pairs", dict(params, subtypes=self._default_subtype_ids()))
+        self._followers_changed([pair[0] for pair in lead_user_pairs])
+
+    @api.model
+    def _default_subtype_ids(self):
+        """What a new follower of a lead is subscribed to (as ``message_subscribe``
+        does when no subtype is given)."""
+        self.env.cr.execute("""
+            SELECT id FROM mail_message_subtype
+             WHERE "default" AND (res_model IS NULL OR res_model = 'crm.lead')
+        """)
+        return int_array([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _followers_changed(self, lead_ids):
+        self.env["mail.followers"].invalidate_cache()
+        self._forget(["message_follower_ids", "message_partner_ids",
+                      "message_channel_ids"], lead_ids)
+
+    @api.model
+    def _forget(self, fnames, lead_ids):
+        """Make the ORM forget ``fnames`` of leads just written with SQL."""
+        self.env["crm.lead"].invalidate_cache(
+            [name for name in fnames if name in self.env["crm.lead"]._fields],
+            lead_ids if len(lead_ids) <= _INVALIDATE_ALL_ABOVE else None)
