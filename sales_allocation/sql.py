@@ -19,14 +19,13 @@ import io
 # An open lead: not archived, not won. Keep every query that counts open leads and the
 # partial index crm_lead_sales_allocation_open_owner_idx on this very text: PostgreSQL
 # uses a partial index only when the query's WHERE clause implies its predicate.
-OPEN_LEAD_SQL = "active AND COALESCE(probability, 0) < 100"
+_OPEN_LEAD = "{a}active AND COALESCE({a}probability, 0) < 100"
+OPEN_LEAD_SQL = _OPEN_LEAD.format(a="")
 
 
 def open_lead_sql(alias=None):
     """``OPEN_LEAD_SQL`` for a table alias (``l.active AND ...``)."""
-    if not alias:
-        return OPEN_LEAD_SQL
-    return "%(a)s.active AND COALESCE(%(a)s.probability, 0) < 100" % {"a": alias}
+    return _OPEN_LEAD.format(a=alias + "." if alias else "")
 
 
 def _check_text(value):

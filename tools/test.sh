@@ -15,6 +15,10 @@
 #   rpc      plain pytest on tests/rpc against a real server on TEST_DB_rpc
 #   browser  Playwright + headless Chromium on tests/browser against a real server on
 #            TEST_DB_browser (the admin's and the rep's paths; README screenshots)
+#   upgrade  tools/upgrade_check.sh on TEST_DB_upgrade: a database made by the previous
+#            release (tools/previous_release) with demo data and a realistic state, upgraded
+#            with -u sales_allocation: no ERROR logged, nothing lost (snapshot compared),
+#            a new lead still allocated; the database is dropped afterwards
 #   lint     flake8 and pylint-odoo (tools/lint.sh)
 # Exit status: 0 only when every phase passed. Last line: "test: N passed, N failed, ...".
 set -uo pipefail
@@ -138,6 +142,18 @@ else
     record crm "NOT RUN" 0 "install failed"
     record rpc "NOT RUN" 0 "install failed"
     record browser "NOT RUN" 0 "install failed"
+fi
+
+# --- upgrade from the previous release -------------------------------------------------------------
+banner "upgrade: the previous release's database, -u sales_allocation (tools/upgrade_check.sh)"
+t0=$SECONDS
+if tools/upgrade_check.sh "${TEST_DB}_upgrade" 2>&1 | tee "$LOGS/test-upgrade.log"; then
+    record upgrade PASS $((SECONDS - t0)) "from $(grep -m1 -oE '^upgrade: previous release [0-9a-f]+' \
+        "$LOGS/test-upgrade.log" | cut -d' ' -f4)"
+    N_PASSED=$((N_PASSED + 1))
+else
+    record upgrade FAIL $((SECONDS - t0)) "see .run/logs/test-upgrade.log"
+    N_ERRORS=$((N_ERRORS + 1))
 fi
 
 # --- lint ------------------------------------------------------------------------------------------

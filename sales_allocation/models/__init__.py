@@ -17,7 +17,6 @@ from . import sales_allocation_matrix_cell
 from . import sales_allocation_pool
 from . import sales_allocation_pool_claim_lock
 from . import sales_allocation_reclaim
-from . import sales_allocation_rule_pool
 from . import mail_activity
 # crm.lead, one concern per file; none of them overrides create or write...
 from . import crm_lead

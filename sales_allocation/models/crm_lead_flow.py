@@ -19,8 +19,10 @@ write:
   4. the ``manual`` log of changed owners; the owner's own edit is work on the lead
      (``_pool_touch_owner``); hand-offs (``crm_lead_matrix``).
 
-The addon's own writes run as superuser with ``sales_allocation_skip`` and log
-themselves; the key means nothing from anybody else (``skips_allocation``).
+The addon's own owner changes do not come through here: they are written by the
+ledger (``sales.allocation.ledger``), which logs them. ``sales_allocation_skip`` (a
+plain create or write, for set-ups of tests and benchmarks) is honoured for the
+superuser only and means nothing from anybody else (``skips_allocation``).
 """
 from odoo import _, api, fields, models
 

@@ -13,7 +13,7 @@ class SalesAllocationPoolClaimLock(models.Model):
     Odoo runs) refuses the second with a serialization failure, Odoo retries the whole
     call, and the retry counts the first claim.  A row lock alone would not do: the
     waiting claim would count with its old snapshot.  Written only by
-    ``crm.lead._pool_lock_claimer`` (SQL upsert); nobody edits it.
+    ``_lock`` (SQL upsert, called first by ``crm.lead._pool_claim``); nobody edits it.
     """
 
     _name = "sales.allocation.pool.claim.lock"

@@ -72,10 +72,11 @@ class SalesAllocationRule(models.Model):
     # target
     target_type = fields.Selection(
         [("user", "Salesperson"), ("queue", "Round-robin queue"),
-         ("matrix", "Region x product line matrix")],
+         ("matrix", "Region x product line matrix"), ("pool", "Lead pool")],
         string="Send To", required=True, default="queue")
     user_id = fields.Many2one("res.users", string="Salesperson")
     queue_id = fields.Many2one("sales.allocation.queue")
+    pool_id = fields.Many2one("sales.allocation.pool", ondelete="restrict")
     matrix_id = fields.Many2one(
         "sales.allocation.matrix", ondelete="restrict",
         help="The lead goes to the cell of its region and product line. With no cell "
@@ -111,7 +112,7 @@ class SalesAllocationRule(models.Model):
         for rule in self:
             rule._parsed_domain()
 
-    @api.constrains("target_type", "user_id", "queue_id", "matrix_id")
+    @api.constrains("target_type", "user_id", "queue_id", "matrix_id", "pool_id")
     def _check_target(self):
         for rule in self:
             missing = rule._missing_target_message()
@@ -164,7 +165,7 @@ class SalesAllocationRule(models.Model):
         return action
 
     def _missing_target_message(self):
-        """Return why the target is incomplete, or None; extended by each target type."""
+        """Return why the target is incomplete, or None."""
         if self.target_type == "user" and not self.user_id:
             return _("Rule \"%s\" sends leads to a salesperson: choose the salesperson.") % (
                 self.name)
@@ -174,6 +175,8 @@ class SalesAllocationRule(models.Model):
         if self.target_type == "matrix" and not self.matrix_id:
             return _("Rule \"%s\" sends leads to a region x product line matrix: choose "
                      "the matrix.") % self.name
+        if self.target_type == "pool" and not self.pool_id:
+            return _("Rule \"%s\" sends leads to a lead pool: choose the pool.") % self.name
         return None
 
     @api.constrains("trigger", "stage_ids")
@@ -220,6 +223,7 @@ class SalesAllocationRule(models.Model):
             has_domain=bool(domain),
             owner_continuity=self.owner_continuity,
             matrix_id=self.matrix_id.id or None,
+            pool_id=self.pool_id.id or None,
             stage_ids=frozenset(self.stage_ids.ids if self.trigger == "stage" else ()),
         ), domain
 

@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models, tools
 
+from ..sql import open_lead_sql
+
 
 class SalesAllocationTerritoryReport(models.Model):
     """One row per lead (lost ones included) with its region and product line.
@@ -62,7 +64,7 @@ class SalesAllocationTerritoryReport(models.Model):
                          WHERE rc.country_id = COALESCE(lead.country_id, st.country_id))
                    ) AS region_id,
                    1 AS nbr,
-                   CASE WHEN lead.active AND COALESCE(lead.probability, 0) < 100
+                   CASE WHEN """ + open_lead_sql("lead") + """
                         THEN 1 ELSE 0 END AS nbr_open,
                    CASE WHEN lead.type = 'opportunity' THEN 1 ELSE 0 END AS converted,
                    CASE WHEN lead.probability >= 100 THEN 1 ELSE 0 END AS won,

@@ -105,8 +105,9 @@ def test_allocation_runs_at_once_keep_the_rotation_exact(crew):
     owners = dict(server.sql("SELECT id, user_id FROM crm_lead WHERE id IN %s",
                              (tuple(all_ids),)))
     assert owners == dict(rows)
-    [(last_user,)] = server.sql("SELECT last_user_id FROM sales_allocation_queue WHERE id = %s",
-                                (crew["queue"],))
+    [(last_user,)] = server.sql(
+        "SELECT last_user_id FROM sales_allocation_rotation WHERE queue_id = %s",
+        (crew["queue"],))
     assert last_user == users[-1]
 
 

@@ -1,23 +1,50 @@
 # Copyright 2026 sales_allocation contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Synthetic benchmark of ``allocate`` on one core.
+"""Synthetic data for the benchmark, and the engine alone on it (``make bench`` item 1).
 
 The data imitates a real configuration: leads concentrated in a few countries, most
 rules routing provinces (states) or countries to queues, some also constrained on
 customer type, segment, revenue, tags or source, a few with a free domain, owner
 continuity or a direct user/pool target, and a catch-all queue rule last.  Queues mix
 the three strategies, with caps, unavailable and archived members, so the fall-through
-paths are exercised too.
+paths are exercised too.  ``bench.dataset`` creates the same configuration as records.
 
-    cd sales_allocation && ../.venv/bin/python -m engine.bench
+It lives beside the benchmark, not in the addon: nothing at run time needs it.  It
+builds engine objects from whichever engine package is loaded: the addon's
+(``odoo.addons.sales_allocation.engine``) once Odoo is (``make bench``), otherwise the
+top-level ``engine`` of ``sales_allocation/``, as the engine's tests import it:
+
+    .venv/bin/python -m bench.synthetic       # the engine alone, without Odoo
 """
+import os
 import random
 import sys
 import time
 
-from .allocator import allocate
-from .matching import Lead, Rule
-from .rotation import STRATEGIES, Member, Queue
+ADDON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         "sales_allocation")
+
+
+def _engine_package():
+    """The addon's engine once Odoo is loaded (``make bench``: the objects must be the
+    ones its models build); otherwise the top-level ``engine`` of ``sales_allocation/``,
+    which the engine's tests put on ``sys.path`` and a direct run adds here."""
+    if "odoo" in sys.modules:
+        try:
+            from odoo.addons.sales_allocation import engine
+            return engine
+        except ImportError:  # Odoo imported, but not configured with the addon's path
+            pass
+    if ADDON_DIR not in sys.path:
+        sys.path.append(ADDON_DIR)
+    import engine
+    return engine
+
+
+_engine = _engine_package()
+STRATEGIES, Lead, Member, Queue, Rule, allocate = (
+    _engine.STRATEGIES, _engine.Lead, _engine.Member, _engine.Queue, _engine.Rule,
+    _engine.allocate)
 
 N_COUNTRIES = 20
 STATES_PER_COUNTRY = 25
