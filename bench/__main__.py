@@ -1,4 +1,4 @@
-"""``make bench``: allocation at scale, one table measured in one run (issue 6).
+"""``make bench``: allocation at scale, one table measured in one run (issues 6 and 11).
 
     .venv/bin/python -m bench            small sizes, a quick run (a few minutes)
     .venv/bin/python -m bench --full     the issue's sizes
@@ -9,14 +9,30 @@ installed one instead), fills it with SQL COPY, measures, prints the table and d
 the database (``--keep`` keeps it).  Never point it at the ``make run`` database.
 
 Items (see README.md, "Allocation at scale"):
-1. the engine alone, on the synthetic data of ``engine/bench.py``;
+1. the engine alone, on the synthetic data of ``bench/synthetic.py``;
 2. the backlog scheduled action (``crm.lead._cron_allocate_backlog``) on the same data,
    against the raw-SQL owner UPDATE and a per-record ORM loop measured in the same run;
    its log rows and its digests (one message per rep, none per lead);
 3. the pool's reclaim run (``sales.allocation.pool._cron_reclaim``) on a big table;
 4. what allocation adds to one ORM ``create``;
 5. the peak memory of item 2's process at two lead counts;
-6. ``crm.lead.action_allocate`` on many ids in one XML-RPC call to a real server.
+6. ``crm.lead.action_allocate`` on many ids in one XML-RPC call to a real server;
+7. intake under load: on a real prefork server (4 workers), client threads (own
+   connections, released together) create leads over XML-RPC (``crm.lead.create``)
+   that one rule sends to one sequential queue of 4 reps, against the same creates of
+   leads no rule matches, alternated in the same run (2 rounds each): failed creates,
+   exact distribution with one log row each, both throughputs and their ratio, p99
+   latency.  --full: 64 threads x 20 creates; quick: 32 x 5 (Odoo's prefork server
+   queues 8 x workers = 32 connections: past that, connections wait for TCP's
+   retransmissions, 1 to 63 s, which --full shows);
+8. bulk runs don't hold intake up: while each of the backlog cron (item 2's dataset),
+   the pool reclaim, ``action_allocate`` on many ids in one XML-RPC call and the
+   territory rotation wizard runs (own transaction and process), a probe creates one
+   lead every ~100 ms through the same queue: the longest create during the run
+   (<= 1 s), the run's duration, and whether the run did its work.
+
+Items 7 and 8 share one server and run last; ``--only 7,8`` runs just them (after the
+dataset is created).
 """
 import argparse
 import os
@@ -29,9 +45,19 @@ from . import backlog, create, dataset, reclaim, rpc
 from .common import ODOO_CONF, PY, ROOT, Clock, db_tool, environment, vacuum
 
 QUICK = dict(leads=10000, rules=50, reps=60, table=100000, rpc_leads=2000, rpc_reps=50,
-             create_repeat=60, loop_sample=40)
+             create_repeat=60, loop_sample=40, intake_threads=32, intake_creates=5,
+             intake_reps=4, reclaim_due=2000, rotation_leads=2000)
 FULL = dict(leads=100000, rules=50, reps=200, table=1000000, rpc_leads=20000,
-            rpc_reps=50, create_repeat=200, loop_sample=200)
+            rpc_reps=50, create_repeat=200, loop_sample=200, intake_threads=64,
+            intake_creates=20, intake_reps=4, reclaim_due=10000, rotation_leads=20000)
+# What the sizes of items 7 and 8 are (the others: README.md and the items' modules).
+SIZE_HELP = dict(
+    intake_threads="item 7: client threads", intake_creates="item 7: creates per thread",
+    intake_reps="item 7: reps in its queue",
+    leads="items 1, 2, 5 and 8a: leads of the synthetic dataset",
+    rpc_leads="items 6 and 8c: ids in the one XML-RPC call",
+    reclaim_due="item 8b: due leads the reclaim takes back",
+    rotation_leads="item 8d: leads the rotation moves")
 PROTECTED_DBS = {"sales_allocation"}  # the `make run` default
 
 
@@ -41,13 +67,17 @@ def say(message):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split(
-        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.split("\n\n")[0],
+        epilog=__doc__[__doc__.index("Items ("):],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="the issue's sizes: %s" % (
         ", ".join("%s=%s" % item for item in sorted(FULL.items()))))
     for name, value in sorted(QUICK.items()):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=None,
-                            help="default %s (--full: %s)" % (value, FULL[name]))
+                            help="%sdefault %s (--full: %s)" % (
+                                SIZE_HELP[name] + "; " if name in SIZE_HELP else "",
+                                value, FULL[name]))
     parser.add_argument("--engine-repeat", type=int, default=3,
                         help="engine runs; the best counts (default 3)")
     parser.add_argument("--pairs", type=int, default=3,
@@ -56,6 +86,12 @@ def parse_args(argv):
     parser.add_argument("--raw-runs", type=int, default=3,
                         help="item 6: runs of the raw-SQL baseline; the median counts "
                              "(default 3)")
+    parser.add_argument("--intake-rounds", type=int, default=2,
+                        help="item 7: rounds of each kind (no rule, rule), alternated; "
+                             "the medians count (default 2)")
+    parser.add_argument("--probe-ms", type=int, default=100,
+                        help="item 8: the probe creates one lead every this many ms "
+                             "(default 100)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="set sales_allocation.batch_size for the run "
                              "(default: the module's)")
@@ -64,9 +100,9 @@ def parse_args(argv):
     parser.add_argument("--from", dest="template", default=None,
                         help="copy this installed database instead of a fresh install")
     parser.add_argument("--keep", action="store_true", help="keep the database")
-    parser.add_argument("--only", default="1,2,3,4,5,6",
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8",
                         help="comma-separated items to run (default all; 2 and 5 go "
-                             "together)")
+                             "together; 7 and 8 share a server)")
     parser.add_argument("--markdown", default=None,
                         help="also write the table as Markdown to this file")
     args = parser.parse_args(argv)
@@ -81,6 +117,9 @@ def parse_args(argv):
         parser.error("%s is the `make run` database: give the bench its own --db" % args.db)
     if args.rpc_leads % args.rpc_reps:
         parser.error("--rpc-leads must be a multiple of --rpc-reps (exact rotation)")
+    if (args.intake_threads * args.intake_creates) % args.intake_reps:
+        parser.error("--intake-threads x --intake-creates must be a multiple of "
+                     "--intake-reps (exact rotation)")
     return args
 
 
@@ -160,7 +199,7 @@ def main(argv=None):
     load_odoo()
 
     if 1 in args.only:
-        say("1/6 engine alone")
+        say("1/8 engine alone")
         item_engine(args, table)
     if not args.only - {1}:
         print(table.text())
@@ -214,6 +253,8 @@ def run_database_items(args, db, table):
         ((4,), item_create, (args, db, table, done, data)),
         ((6,), item_rpc, (args, db, table, done, batch_size)),
         ((3,), item_reclaim, (args, db, table, done)),
+        # Last: they change the rules and add leads, which the items above must not see.
+        ((7, 8), item_load, (args, db, table, done, data)),
     ]
     for items, function, arguments in steps:
         if not args.only & set(items):
@@ -239,14 +280,14 @@ def raw_baseline(args, db, lead_ids, user_ids, batch_size):
 
 
 def item_backlog(args, db, table, lead_ids, rep_ids, batch_size):
-    say("2/6 baseline: per-record ORM write loop on %d leads" % args.loop_sample)
+    say("2/8 baseline: per-record ORM write loop on %d leads" % args.loop_sample)
     with environment(db) as env:
         loop = backlog.orm_loop_rate(env, lead_ids[:args.loop_sample], rep_ids)
     vacuum(db, "crm_lead", "mail_message", "mail_tracking_value", "mail_followers")
 
     # ---- item 5: a smaller run first (rolled back) -----------------------------------------
     small = max(1, args.leads // 4)
-    say("5/6 backlog run on %s leads (child process, rolled back)" % n(small))
+    say("5/8 backlog run on %s leads (child process, rolled back)" % n(small))
     run_small = backlog.run_backlog(db, small, commit=False)
     vacuum(db, "crm_lead", "sales_allocation_log", "mail_followers")
 
@@ -255,7 +296,7 @@ def item_backlog(args, db, table, lead_ids, rep_ids, batch_size):
     pairs = []
     for index in range(args.pairs):
         last = index == args.pairs - 1
-        say("2/6 pair %d/%d: raw SQL UPDATE on %s rows, then the backlog run (child "
+        say("2/8 pair %d/%d: raw SQL UPDATE on %s rows, then the backlog run (child "
             "process, %s)" % (index + 1, args.pairs, n(len(lead_ids)),
                               "committed" if last else "rolled back"))
         with environment(db) as env:
@@ -301,7 +342,7 @@ def item_backlog(args, db, table, lead_ids, rep_ids, batch_size):
 
 
 def item_create(args, db, table, done, data):
-    say("4/6 one ORM create with and without allocation, %d times each" % (
+    say("4/8 one ORM create with and without allocation, %d times each" % (
         args.create_repeat))
     with environment(db) as env:
         values = create.lead_values(done, data["leads"], 50)
@@ -315,7 +356,7 @@ def item_create(args, db, table, done, data):
 
 
 def item_rpc(args, db, table, done, batch_size):
-    say("6/6 action_allocate on %s ids in one XML-RPC call" % n(args.rpc_leads))
+    say("6/8 action_allocate on %s ids in one XML-RPC call" % n(args.rpc_leads))
     with environment(db, commit=True) as env:
         rpc_ids, rpc_reps = rpc.setup(env, done, args.rpc_leads, args.rpc_reps)
     vacuum(db, "crm_lead")
@@ -337,7 +378,7 @@ def item_rpc(args, db, table, done, batch_size):
 
 
 def item_reclaim(args, db, table, done):
-    say("3/6 reclaim run with %s leads in the table" % n(args.table))
+    say("3/8 reclaim run with %s leads in the table" % n(args.table))
     with environment(db) as env:
         ready = reclaim.reclaim_method(env)
     targets = (("1 % due", "<= 3 s", 3.0), ("none due", "<= 0.1 s", 0.1))
@@ -365,6 +406,203 @@ def item_reclaim(args, db, table, done):
                                                n(summary.get("warned", 0))),
                   "%.2f s" % seconds, target,
                   seconds <= limit and summary.get("reclaimed") == expected)
+
+
+# ---------------------------------------------------------------- items 7 and 8
+
+def guarded(table, item, function, *arguments):
+    """``function(*arguments)``; an error becomes an ERROR row of ``item``."""
+    try:
+        function(*arguments)
+    except Exception as error:  # one broken item must not hide the others' rows
+        traceback.print_exc()
+        table.add(item, "%s failed" % function.__name__,
+                  "%s: %s" % (type(error).__name__, str(error)[:80]), "", "ERROR")
+
+
+def item_load(args, db, table, done, data):
+    """Items 7 and 8 on one prefork server with 4 workers."""
+    from . import intake, load
+    config = intake.setup(db, done, args.intake_reps)
+    say("7-8/8 starting a prefork server (4 workers) on %s" % db)
+    with load.server(db, workers=4) as server:
+        for item, function, arguments in (
+                (7, item_intake, (args, db, table, server, config)),
+                (8, item_bulk, (args, db, table, server, done, data, config))):
+            if item in args.only:
+                with Clock() as clock:
+                    guarded(table, item, function, *arguments)
+                say("%d/8 took %.0f s" % (item, clock.wall))
+
+
+def errors_text(errors, limit=2):
+    """``could not serialize access ... x3; ...`` for a Counter of error texts."""
+    parts = ["%s x%d" % (text, count) for text, count in errors.most_common(limit)]
+    if len(errors) > limit:
+        parts.append("...")
+    return "; ".join(parts)
+
+
+def seconds_text(seconds):
+    return "%.0f ms" % (seconds * 1000) if seconds < 1 else "%.1f s" % seconds
+
+
+def item_intake(args, db, table, server, config):
+    from . import intake
+    threads, creates, rounds = args.intake_threads, args.intake_creates, args.intake_rounds
+    say("7/8 intake under load: %d threads x %d creates, %d rounds of each kind "
+        "(no rule, rule), alternated" % (threads, creates, rounds))
+
+    def progress(result):
+        say("7/8   round %d (%s): %d created in %.1f s, %.1f leads/s, %d failed" % (
+            result["number"] + 1, result["kind"], len(result["lead_ids"]),
+            result["seconds"], result["per_second"], sum(result["errors"].values())))
+
+    results = intake.run(server.url, db, config, threads, creates, rounds, deadline=300,
+                         progress=progress)
+    share = threads * creates // args.intake_reps
+    with environment(db) as env:
+        checks = [intake.check_distribution(env, config, result["lead_ids"], share)
+                  for result in results if result["kind"] == "rule"]
+    stats = intake.summary(results)
+    rule, none = stats["rule"], stats["none"]
+    failed = rule["failed"] + none["failed"]
+    value = "%d" % failed
+    if failed:
+        value += " (allocated %d, no rule %d: %s)" % (
+            rule["failed"], none["failed"], errors_text(rule["errors"] + none["errors"]))
+    table.add(7, "intake under load: failed creates (%d threads x %d creates a round, own "
+              "connections, released together; %d rounds of each kind, alternated; "
+              "4 workers)" % (threads, creates, rounds), value, "0", failed == 0)
+    leads = sum(len(result["lead_ids"]) for result in results if result["kind"] == "rule")
+    table.add(7, "  distribution per rule round: leads per rep (min-max), %d reps in one "
+              "sequential queue; log rows / leads" % args.intake_reps,
+              "%d-%d; %s / %s" % (min(check["low"] for check in checks),
+                                  max(check["high"] for check in checks),
+                                  n(sum(check["log_rows"] for check in checks)), n(leads)),
+              "exactly %d each, one log row each" % share,
+              all(check["exact"] and check["logs_ok"] for check in checks))
+    table.add(7, "  allocated creates: leads/s (one rule on a tag; median of %d rounds: %s)"
+              % (rounds, " ".join("%.1f" % rate for rate in rule["rates"])),
+              "%.1f/s" % rule["per_second"], "", "INFO")
+    table.add(7, "  no-rule creates: leads/s (no rule matches: nothing to decide; median of "
+              "%d rounds: %s)" % (rounds, " ".join("%.1f" % rate for rate in none["rates"])),
+              "%.1f/s" % none["per_second"], "", "INFO")
+    ratio = rule["per_second"] / none["per_second"] if none["per_second"] else 0.0
+    table.add(7, "  ratio allocated / no-rule throughput", "%.2f x" % ratio, ">= 0.8 x",
+              ratio >= 0.8)
+    table.add(7, "  p99 latency of allocated creates (p50 %s; no-rule: p99 %s, p50 %s)" % (
+        seconds_text(rule["p50"]), seconds_text(none["p99"]), seconds_text(none["p50"])),
+        seconds_text(rule["p99"]), "", "INFO")
+
+
+def item_bulk(args, db, table, server, done, data, config):
+    """Item 8: each bulk run under the probe; one row each."""
+    from . import bulk, intake
+    interval = args.probe_ms / 1000.0
+    timeout = 3600
+    runs = []  # (label, what ran, its seconds, probe report, what the run failed to do)
+
+    def probed(label, what, queue_id, probe_values, run, check):
+        result, during = bulk.under_probe(server.url, db, probe_values, run, interval)
+        with environment(db) as env:
+            probe = bulk.probe_report(env, during, queue_id)
+            problem = check(env, result)
+        seconds = result["end"] - result["start"]
+        runs.append((label, what() if callable(what) else what, seconds, probe, problem))
+        say("8/8   %s: run %.1f s%s; longest probe create %.2f s (%d creates, %d failed)"
+            % (label, seconds, " (%s)" % problem if problem else "", probe["longest"],
+               probe["count"], probe["failed"]))
+
+    def plain_probe(index):  # no country, state, tag or source: the catch-all only
+        return {"name": "Bench probe %d" % index, "email_from": "probe@example.com"}
+
+    def tagged_probe(index):  # item 7's rule: item 7's queue
+        return intake.lead_values("Bench probe %d" % index, config["tag"])
+
+    def gave_up(summary):
+        return "gave up: transaction conflict on every attempt" if summary.get(
+            "conflict") else None
+
+    def backlog_run():
+        lead_ids, queue_id = bulk.setup_backlog(db, done, data["leads"])
+        count = len(lead_ids)
+        say("8/8 a. backlog cron on %s leads (child process) under the probe" % n(count))
+        shared = []
+
+        def check(env, result):
+            summary = result["summary"]
+            shared.append(bulk.through_queue(env, lead_ids, queue_id))
+            if not shared[0]:
+                return "none of its leads went through the probe's queue"
+            return gave_up(summary) or (None if summary.get("leads") == count else
+                                        "%s of %s leads decided" % (
+                                            n(summary.get("leads", 0)), n(count)))
+        probed("a", lambda: "backlog cron (_cron_allocate_backlog), own process, %s "
+               "leads, %s via the probe's queue" % (
+                   n(count), n(shared[0] if shared else 0)), queue_id, plain_probe,
+               lambda: bulk.child_run(db, "backlog", {}, timeout), check)
+
+    def reclaim_run():
+        count = bulk.setup_reclaim(db, done, config, args.reclaim_due)
+        say("8/8 b. reclaim cron, %s due leads (child process) under the probe" % n(count))
+
+        def check(env, result):
+            summary = result["summary"]
+            return gave_up(summary) or (None if summary.get("reclaimed") == count else
+                                        "%s of %s reclaimed" % (
+                                            n(summary.get("reclaimed", 0)), n(count)))
+        probed("b", "pool reclaim cron (_cron_reclaim), own process, %s due leads back "
+               "through the queue" % n(count), config["queue"], tagged_probe,
+               lambda: bulk.child_run(db, "reclaim", {}, timeout), check)
+
+    def rpc_run():
+        lead_ids = bulk.setup_action_allocate(db, done, config, args.rpc_leads)
+        say("8/8 c. action_allocate on %s ids in one XML-RPC call under the probe" % n(
+            len(lead_ids)))
+
+        def check(env, result):
+            owned = bulk.leads_owned(env, lead_ids, config["reps"])
+            return None if owned == len(lead_ids) else "%s of %s allocated" % (
+                n(owned), n(len(lead_ids)))
+        probed("c", "action_allocate, %s ids in one XML-RPC call" % n(len(lead_ids)),
+               config["queue"], tagged_probe,
+               lambda: bulk.rpc_run(server.url, db, lead_ids, timeout), check)
+
+    def rotation_run():
+        wizard, moved, lead_ids = bulk.setup_rotation(db, done, config,
+                                                      args.rotation_leads)
+        say("8/8 d. territory rotation of %s leads (child process) under the probe" % n(
+            moved))
+
+        def check(env, result):
+            owned = bulk.leads_owned(env, lead_ids, config["reps"])
+            return None if owned == len(lead_ids) else "%s of %s moved" % (
+                n(owned), n(len(lead_ids)))
+        probed("d", "territory rotation wizard, own process, a region's %s leads to the "
+               "queue" % n(moved), config["queue"], tagged_probe,
+               lambda: bulk.child_run(db, "rotation", wizard, timeout), check)
+
+    def intake_rule_again():  # b-d: item 7's rule and queue
+        bulk.intake_rule(db, config)
+
+    for step in (backlog_run, intake_rule_again, reclaim_run, rpc_run, rotation_run):
+        guarded(table, 8, step)
+
+    for index, (label, what, seconds, probe, problem) in enumerate(runs):
+        head = ("intake during bulk runs: longest probe create (1 every %d ms, same "
+                "queue); " % args.probe_ms) if index == 0 else "  "
+        value = "%.2f s (run %.1f s)" % (probe["longest"], seconds)
+        if not probe["count"]:
+            value = "no probe create during the run (run %.1f s)" % seconds
+        if probe["failed"]:
+            value += "; %d failed: %s" % (probe["failed"], "; ".join(probe["errors"])[:60])
+        if problem:
+            value += "; run: %s" % problem
+        ok = (probe["count"] > 0 and not probe["failed"] and probe["longest"] <= 1.0
+              and not problem)
+        table.add(8, "%s%s. %s (%d probes, %d through the queue)" % (
+            head, label, what, probe["count"], probe["through"]), value, "<= 1 s", ok)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The benchmark's data: one synthetic configuration, in the engine and in the database.
 
-``engine.bench.build_data`` (the engine's own benchmark) describes the configuration:
+``synthetic.build_data`` (bench/synthetic.py) describes the configuration:
 rules over provinces, countries, tags, sources, revenue and a free domain, queues of the
 three strategies with caps, unavailable and archived members, owner continuity and
 direct user targets, and leads concentrated in a few countries.  ``install`` creates
@@ -25,7 +25,7 @@ QUIET = dict(no_reset_password=True, tracking_disable=True, mail_create_nolog=Tr
 
 def engine_data(n_leads, n_rules, n_reps, seed=1):
     """The synthetic configuration as engine objects (``allocate`` keyword arguments)."""
-    from odoo.addons.sales_allocation.engine.bench import build_data
+    from .synthetic import build_data
     return build_data(n_leads, n_rules, n_reps, seed)
 
 
@@ -51,7 +51,7 @@ def install(env, data, n_reps):
 
     The demo rules are archived so that only the benchmark's rules decide.
     """
-    from odoo.addons.sales_allocation.engine import bench as shape
+    from . import synthetic as shape
     done = Installed()
     done.company_id = env.user.company_id.id
     env["sales.allocation.rule"].search([]).write({"active": False})

@@ -11,6 +11,8 @@ warning window.
 Then ``sales.allocation.pool._cron_reclaim`` runs twice, committed, as the scheduled
 action does: the first run has the due leads to take back, the second (after a VACUUM,
 as autovacuum would) has none and must cost next to nothing.
+
+``insert_due_leads`` writes due leads the same way for item 8's reclaim run.
 """
 import random
 from datetime import datetime, timedelta
@@ -83,3 +85,29 @@ def run_reclaim(env):
         summary = env["sales.allocation.pool"]._cron_reclaim()
         env.cr.commit()
     return clock.wall, summary
+
+
+def insert_due_leads(env, done, pool_id, owners, count, seed=4):
+    """``count`` leads of pool ``pool_id`` owned by ``owners`` (in turn), all past their
+    deadline and already warned, as in ``fill_table`` (item 8's reclaim run)."""
+    from odoo.addons.sales_allocation.engine.reclaim import reclaim_timers
+    now = datetime.utcnow().replace(microsecond=0)
+    rnd = random.Random(seed)
+    countries = list(done.countries.values())
+    activity = now - timedelta(days=5)
+    deadline, warn_from, timer = reclaim_timers(activity, activity, IDLE_DAYS, 0, WARN_DAYS)
+    rows = []
+    for index, lead_id in enumerate(reserve_ids(env.cr, "crm_lead_id_seq", count)):
+        rows.append((
+            lead_id, "Bench due lead %d" % index, "lead", True, done.company_id,
+            rnd.choice(countries), 10.0, owners[index % len(owners)], "allocated",
+            pool_id, activity, activity, deadline, warn_from, timer, deadline, now, now,
+            1, 1))
+    copy_rows(env.cr, "crm_lead", (
+        "id", "name", "type", "active", "company_id", "country_id", "probability",
+        "user_id", "allocation_state", "pool_id", "owner_activity_date", "date_open",
+        "reclaim_deadline", "reclaim_warn_date", "reclaim_timer",
+        "reclaim_warned_deadline", "create_date", "write_date", "create_uid", "write_uid",
+    ), rows)
+    env["crm.lead"].invalidate_cache()
+    return count
