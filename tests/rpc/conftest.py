@@ -11,6 +11,11 @@ Run with plain pytest from the venv (not pytest-odoo):
                           0 = threaded server)
     SA_RPC_START_TIMEOUT  seconds to wait for /web/login to answer 200 (default 90)
     SA_RPC_ODOO_ARGS      extra Odoo options, split on spaces
+    SA_RPC_KEEP_COPIES    1: keep the database copies of `database_copy` (see below)
+    SA_RPC_LOAD_DEADLINE  seconds a load run may start calls (test_intake_load_rpc.py,
+                          test_servers_rpc.py; default 480)
+    SA_RPC_LOAD_CLIENTS   clients of every intake scenario of test_intake_load_rpc.py
+                          (a quick check; default: the issue's numbers)
 
 The server log goes to .run/logs/rpc-server-<db>.log.
 
@@ -22,6 +27,10 @@ Fixture `odoo_server` (session scope) is an OdooServer:
     odoo_server.execute(model, method, *args, **kw)   execute_kw as admin
     odoo_server.login(login, password)  -> RpcClient for another user
     odoo_server.sql(query, params)  rows from a direct PostgreSQL query (for asserts)
+
+Fixtures `database_copy` and `extra_odoo_server` (module scope) make a copy of
+SA_RPC_DB and start more servers (on it or on SA_RPC_DB), stopped and dropped when
+the module ends: see the end of this file.
 
 A ServerProxy holds one HTTP connection and is not thread-safe: a thread of a
 concurrency test makes its own client with `odoo_server.login(...)` (or
@@ -258,4 +267,146 @@ def odoo_server():
     try:
         yield server
     finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------------------
+# Extra servers and database copies (load tests, several servers on one database).
+#
+#   rpc_database()                       SA_RPC_DB, checked as odoo_server checks it
+#   database_copy(suffix) -> name        fixture (module scope): a fresh copy of
+#                                        SA_RPC_DB named "<SA_RPC_DB>_<suffix>",
+#                                        dropped when the module ends (keep it with
+#                                        SA_RPC_KEEP_COPIES=1)
+#   extra_odoo_server(db, workers=2, name="extra", extra_args=(), start_timeout=None)
+#                                        fixture (module scope): start one more
+#                                        OdooServer (own ports, own log
+#                                        rpc-server-<db>-<name>.log); every server it
+#                                        started is stopped when the module ends
+#
+# These fixtures do not start the session's `odoo_server`: a module that only uses
+# them serves its own database copy and servers.
+
+FILESTORE = ROOT / ".run" / "data" / "filestore"
+
+
+def rpc_database():
+    """SA_RPC_DB after the checks `odoo_server` makes (pytest.exit when unusable)."""
+    db = os.environ.get("SA_RPC_DB")
+    if not db:
+        pytest.exit(
+            "SA_RPC_DB is not set: give the database the RPC tests run against, e.g.\n"
+            "  SA_RPC_DB=sales_allocation .venv/bin/python -m pytest -q tests/rpc\n"
+            "(`make test` sets it to a copy of its throw-away database).", returncode=4)
+    problem = _database_problem(db)
+    if problem:
+        pytest.exit("SA_RPC_DB=%s: %s" % (db, problem), returncode=4)
+    return db
+
+
+def _drop_database(name):
+    """Drop database ``name`` (closing its sessions) and its filestore."""
+    import shutil
+
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(dbname="postgres")
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cr:
+            cr.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+    finally:
+        conn.close()
+    shutil.rmtree(str(FILESTORE / name), ignore_errors=True)
+
+
+def copy_database(source, target):
+    """``target`` := a copy of ``source`` (database and filestore); an existing
+    ``target`` is dropped first.
+
+    CREATE DATABASE ... TEMPLATE is instant but needs ``source`` without sessions (the
+    session's server keeps pooled connections to it): then pg_dump | psql instead, a
+    consistent snapshot that does not disturb anyone.
+    """
+    import shutil
+
+    import psycopg2
+    from psycopg2 import sql
+
+    _drop_database(target)
+    conn = psycopg2.connect(dbname="postgres")
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cr:
+            try:
+                cr.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(target), sql.Identifier(source)))
+                templated = True
+            except psycopg2.errors.ObjectInUse:
+                templated = False
+            if not templated:
+                cr.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target)))
+    finally:
+        conn.close()
+    if not templated:
+        dump = subprocess.Popen(["pg_dump", "--no-owner", source], stdout=subprocess.PIPE)
+        restore = subprocess.run(
+            ["psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", target],
+            stdin=dump.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            timeout=900)
+        dump.stdout.close()
+        dump_rc = dump.wait(60)
+        if dump_rc or restore.returncode:
+            _drop_database(target)
+            raise RuntimeError("copying database %s to %s failed (pg_dump %s, psql %s): %s"
+                               % (source, target, dump_rc, restore.returncode,
+                                  restore.stderr.decode("utf-8", "replace")[-2000:]))
+    if (FILESTORE / source).is_dir():
+        shutil.copytree(str(FILESTORE / source), str(FILESTORE / target), symlinks=True)
+    return target
+
+
+@pytest.fixture(scope="module")
+def database_copy():
+    """Factory: ``database_copy(suffix)`` -> the name of a fresh copy of SA_RPC_DB,
+    "<SA_RPC_DB>_<suffix>"; dropped when the module ends unless SA_RPC_KEEP_COPIES=1."""
+    made = []
+
+    def make(suffix):
+        source = rpc_database()
+        target = ("%s_%s" % (source, suffix))[:63]
+        copy_database(source, target)
+        made.append(target)
+        return target
+
+    yield make
+    if os.environ.get("SA_RPC_KEEP_COPIES") != "1":
+        for name in made:
+            _drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def extra_odoo_server():
+    """Factory: start one more OdooServer on ``db`` with ``workers`` prefork workers.
+
+    ``name`` tells its log apart (``rpc-server-<db>-<name>.log``); ``extra_args`` go to
+    Odoo after the usual ones (e.g. ``--max-cron-threads=0``; SA_RPC_ODOO_ARGS are
+    added too). Every server started is stopped when the module ends.
+    """
+    started = []
+
+    def start(db, workers=2, name="extra", extra_args=(), start_timeout=None):
+        server = OdooServer(
+            db, workers=workers,
+            extra_args=os.environ.get("SA_RPC_ODOO_ARGS", "").split() + list(extra_args),
+            start_timeout=float(start_timeout or os.environ.get("SA_RPC_START_TIMEOUT", "90")))
+        server.log_path = server.log_path.with_name("rpc-server-%s-%s.log" % (db, name))
+        started.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in reversed(started):
         server.stop()
