@@ -12,12 +12,18 @@ from .common import ROOT, Clock
 from .dataset import insert_leads, plain_leads
 
 
-def _server_class():
-    path = ROOT / "tests" / "rpc" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("sales_allocation_rpc_conftest", str(path))
+def _rpc_module(name):
+    """A module of tests/rpc (the RPC tests' server and helpers), loaded from its file."""
+    path = ROOT / "tests" / "rpc" / ("%s.py" % name)
+    spec = importlib.util.spec_from_file_location("sales_allocation_rpc_%s" % name,
+                                                  str(path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.OdooServer
+    return module
+
+
+def _server_class():
+    return _rpc_module("conftest").OdooServer
 
 
 def setup(env, done, n_leads, n_reps):

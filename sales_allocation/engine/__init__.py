@@ -9,9 +9,9 @@ Only relative imports are used so that the package works both as
 """
 from .allocator import REASON_CODES, Decision, allocate
 from .matching import Lead, Rule, RuleIndex
-from .rotation import STRATEGIES, Member, Queue, Rotation, pick
+from .rotation import STRATEGIES, Absence, Member, Queue, Rotation, pick
 
 __all__ = [
-    "Decision", "Lead", "Member", "Queue", "REASON_CODES", "Rotation", "Rule",
+    "Absence", "Decision", "Lead", "Member", "Queue", "REASON_CODES", "Rotation", "Rule",
     "RuleIndex", "STRATEGIES", "allocate", "pick",
 ]

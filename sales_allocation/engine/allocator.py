@@ -14,7 +14,10 @@ target.  Then, in this order:
    the lead; caps are ignored (a customer keeps his salesperson).
 2. Target ``user``: the user, unless archived; then the next rule is tried.
 3. Target ``queue``: the queue's rotation picks a member (``rotation.pick``); when
-   nobody is eligible the next rule is tried.
+   nobody is eligible the next rule is tried, unless the queue holds leads for the
+   next shift (``Queue.hold``) and at least one member is only away (on leave, off
+   shift): the lead is then held, a decision without user nor pool whose rule and
+   queue are set, ending with ``held``.
 4. Target ``pool``: the lead goes to the pool, without an owner.
 
 When no rule places the lead, the decision has no user and no rule ("unallocated").
@@ -31,10 +34,12 @@ side turns them into translated text.  Codes and params:
 ``'queue'``         {'queue_id', 'strategy', 'user_id'} picked by the queue rotation
 ``'skipped'``       {'queue_id', 'user_id', 'why'}      one per member a consulted queue
                                                         could not use; why is
-                                                        'archived', 'unavailable', 'cap'
+                                                        'archived', 'unavailable',
+                                                        'on_leave', 'off_shift', 'cap'
 ``'user_archived'`` {'rule_id', 'user_id'}              a user rule passed over
 ``'queue_full'``    {'rule_id', 'queue_id'}             a queue rule passed over
 ``'pool'``          {'pool_id'}                         sent to a pool
+``'held'``          {'rule_id', 'queue_id'}             waits for a member's shift
 ``'unallocated'``   {}                                  no rule placed the lead
 
 A decision's reasons read in order: what the rules passed over said (``skipped`` of
@@ -44,6 +49,15 @@ its ``skipped``, ``pool``, or nothing more for a user target; or ``unallocated``
 Reason tuples and their dicts are shared between decisions whenever they are equal
 (most decisions of a batch reuse a handful of tuples), so treat them as read-only.
 
+Matches (issue 14): ``matches`` maps a lead id to the ``dedupe.Candidate`` of its
+strongest match (an open lead with an owner).  The deciding rule's ``match_policy``
+says what it does, after owner continuity (a customer linked to the lead is the
+surer sign) and before the target: ``'owner'`` gives the lead to the match's
+owner (``match``; caps ignored, as for continuity) unless he is archived, away in the
+rule's queue or over his cap there: then ``match_fallback`` (with ``why``) and the
+rule's target as usual; ``'flag'`` keeps the target and adds ``duplicate``;
+``'ignore'`` does nothing.  Their params: {'lead_id', 'user_id', 'strength'}.
+
 ``Decision`` fields: ``lead_id``; ``user_id`` (the new owner, ``None`` for a pool or
 unallocated); ``rule_id`` (``None`` when unallocated); ``queue_id`` (the queue whose
 rotation picked, ``None`` otherwise, owner continuity included); ``pool_id``;
@@ -52,12 +66,16 @@ rotation picked, ``None`` otherwise, owner continuity included); ``pool_id``;
 from collections import namedtuple
 
 from .matching import RuleIndex
-from .rotation import Rotation
+from .rotation import AWAY, Rotation
 
 __all__ = ["Decision", "allocate", "REASON_CODES"]
 
+# What a match did (see "Matches" above).
+MATCH_REASON_CODES = ("match", "match_fallback", "duplicate")
+
 REASON_CODES = ("rule", "matrix", "continuity", "queue", "skipped", "user_archived",
-                "queue_full", "pool", "unallocated")
+                "queue_full", "pool", "unallocated", "held")
+REASON_CODES += MATCH_REASON_CODES
 
 Decision = namedtuple(
     "Decision", "lead_id user_id rule_id queue_id pool_id team_id reasons")
@@ -91,7 +109,8 @@ class _Plan(object):
     """
 
     __slots__ = ("rule", "rule_id", "team_id", "check", "has_domain", "continuity",
-                 "kind", "target_id", "pick", "hot", "head", "tail", "bodies")
+                 "kind", "target_id", "pick", "hot", "head", "tail", "bodies",
+                 "match_policy")
 
     def __init__(self, rule, check, rotation):
         self.rule = rule
@@ -100,6 +119,7 @@ class _Plan(object):
         self.check = check
         self.has_domain = rule.has_domain
         self.continuity = rule.owner_continuity
+        self.match_policy = getattr(rule, "match_policy", "owner")
         self.kind = _KINDS[rule.target_type]
         self.target_id = getattr(rule, _TARGET_FIELD[self.kind])
         self.pick = rotation.picker(self.target_id) if self.kind == _QUEUE else None
@@ -116,8 +136,9 @@ class _Batch(object):
     """State of one ``allocate`` call, and the paths that are not the hot one."""
 
     def __init__(self, queues, continuity, domain_matcher, matrix_resolver,
-                 user_active, load_of=None):
+                 user_active, load_of=None, matches=None):
         self.queues = queues
+        self.matches = matches or {}
         self.rotation = Rotation(queues, user_active, load_of)
         self.archived = self.rotation.archived
         self.continuity = continuity
@@ -163,7 +184,8 @@ class _Batch(object):
             return None
         if kind == _QUEUE:
             member = self.rotation.member(target_id, owner)
-            if member is not None and not member.available:
+            if member is not None and (not member.available
+                                       or member.absence is not None):
                 return None
         return owner
 
@@ -192,11 +214,20 @@ class _Batch(object):
                 self.rotation.charge(owner)
                 return self.decide(lead, owner, plan, None, None, prefix + head + (
                     ("continuity", {"user_id": owner}),))
+        plain = True
+        match = self.matches.get(lead.id)
+        if match is not None and plan.match_policy != "ignore":
+            placed = self.place_match(plan, kind, target_id, lead, prefix, head, match)
+            if placed.__class__ is Decision:
+                return placed
+            head, plain = placed, False
         if kind == _QUEUE:
-            if plan.kind == _QUEUE:
+            if plan.kind == _QUEUE and plain:
                 return None
             member, skipped = self.rotation.pick(target_id)
             if member is None:
+                if self.holds(target_id, skipped):
+                    return self.hold(lead, plan, target_id, prefix + head, skipped)
                 return prefix + self.skipped(target_id, skipped) + tail
             return self.decide(lead, member.user_id, plan, target_id, None, (
                 prefix + self.queue_reasons(
@@ -207,6 +238,53 @@ class _Batch(object):
             self.rotation.charge(target_id)
             return self.decide(lead, target_id, plan, None, None, prefix + head)
         return self.decide(lead, None, plan, None, target_id, prefix + head + tail)
+
+    def holds(self, queue_id, skipped):
+        """Whether a queue nobody could take a lead from holds it for a shift."""
+        queue = self.queues.get(queue_id)
+        return queue is not None and queue.hold and any(
+            why in AWAY for _user_id, why in skipped)
+
+    def hold(self, lead, plan, queue_id, reasons, skipped):
+        """The decision of a lead held for the next shift of ``queue_id``."""
+        return Decision(lead.id, None, plan.rule_id, queue_id, None, plan.team_id,
+                        reasons + self.skipped(queue_id, skipped) + ((
+                            "held", {"rule_id": plan.rule_id, "queue_id": queue_id}),))
+
+    def place_match(self, plan, kind, target_id, lead, prefix, head, match):
+        """A match under ``plan``'s policy: the ``Decision`` giving the lead to the
+        match's owner, or the rule's ``head`` reasons to go on with."""
+        params = {"lead_id": match.lead_id, "user_id": match.owner_id,
+                  "strength": match.strength}
+        if plan.match_policy == "flag":
+            return head + (("duplicate", params),)
+        why = self.match_refusal(kind, target_id, match.owner_id)
+        if why is None:
+            self.rotation.charge(match.owner_id)
+            return self.decide(lead, match.owner_id, plan, None, None,
+                               prefix + head + (("match", params),))
+        return head + (("match_fallback", dict(params, why=why)),)
+
+    def match_refusal(self, kind, target_id, user_id):
+        """Why the match's owner cannot get the lead, or ``None``: archived, or in
+        the rule's queue unavailable, away or at his cap of open leads."""
+        if user_id is None or user_id in self.archived:
+            return "archived"
+        if kind == _QUEUE:
+            member = self.rotation.member(target_id, user_id)
+            if member is not None:
+                absence = getattr(member, "absence", None)
+                if not member.available:
+                    return "unavailable"
+                if absence is not None:
+                    return getattr(absence, "code", "unavailable")
+                self.rotation.fetch_loads([user_id])
+                if 0 < member.max_open <= member.load:
+                    return "cap"
+                new_left = getattr(member, "new_left", None)
+                if new_left is not None and new_left <= 0:
+                    return "new_cap"
+        return None
 
     def decide(self, lead, user_id, plan, queue_id, pool_id, reasons):
         if user_id is not None:
@@ -223,7 +301,7 @@ class _Batch(object):
 
 
 def allocate(leads, rules, queues, continuity=None, domain_matcher=None,
-             matrix_resolver=None, user_active=None, load_of=None):
+             matrix_resolver=None, user_active=None, load_of=None, matches=None):
     """Decide an owner (or pool) for every lead; returns a list of ``Decision``.
 
     ``leads``: iterable of ``Lead`` (materialized: ``domain_matcher`` answers for the
@@ -237,12 +315,14 @@ def allocate(leads, rules, queues, continuity=None, domain_matcher=None,
     match.  ``user_active``: dict user id -> bool, ``False`` for archived users.
     ``load_of(user_ids)``: dict user id -> open leads, asked only for the loads a
     decision reads (``rotation``, "Lazy loads"); the members' ``load`` then start at 0.
+    ``matches``: dict lead id -> ``dedupe.Candidate``, see "Matches" above.
     """
     leads = list(leads)
     if continuity is None:
         continuity = {}
+    matches = matches or {}
     batch = _Batch(queues, continuity, domain_matcher, matrix_resolver, user_active,
-                   load_of)
+                   load_of, matches)
     index = RuleIndex(rules, batch.make_plan)
     cache, build = index.cache, index.build
     place, follow, skipped_reasons = batch.place, batch.follow, batch.skipped
@@ -262,7 +342,8 @@ def allocate(leads, rules, queues, continuity=None, domain_matcher=None,
             check = plan.check
             if check is not None and not check(lead):
                 continue
-            if not plan.hot or (plan.continuity and lead.partner_key in continuity):
+            if not plan.hot or (plan.continuity and lead.partner_key in continuity) or (
+                    matches and lead.id in matches):
                 placed = place(plan, lead, prefix)
                 if placed is not None:
                     if placed.__class__ is Decision:
@@ -273,6 +354,10 @@ def allocate(leads, rules, queues, continuity=None, domain_matcher=None,
             # A queue rule: its rotation picks (the common case, kept inline).
             member, skipped = plan.pick()
             if member is None:
+                if batch.holds(plan.target_id, skipped):
+                    append(batch.hold(lead, plan, plan.target_id, prefix + plan.head,
+                                      skipped))
+                    break
                 prefix = prefix + skipped_reasons(plan.target_id, skipped) + plan.tail
                 continue
             user_id = member.user_id

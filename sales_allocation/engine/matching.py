@@ -36,7 +36,7 @@ class Rule(object):
         "id", "sequence", "target_type", "user_id", "queue_id", "pool_id",
         "matrix_id", "team_id", "name", "country_ids", "state_ids", "tag_ids",
         "source_ids", "industry_ids", "customer_types", "segments", "revenue_min",
-        "revenue_max", "has_domain", "owner_continuity", "stage_ids",
+        "revenue_max", "has_domain", "owner_continuity", "stage_ids", "match_policy",
     )
 
     def __init__(self, id, sequence, target_type, user_id=None, queue_id=None,
@@ -45,7 +45,7 @@ class Rule(object):
                  source_ids=frozenset(), industry_ids=frozenset(),
                  customer_types=frozenset(), segments=frozenset(), revenue_min=None,
                  revenue_max=None, has_domain=False, owner_continuity=False,
-                 stage_ids=frozenset()):
+                 stage_ids=frozenset(), match_policy="owner"):
         if target_type not in TARGET_TYPES:
             raise ValueError("unknown target_type %r" % (target_type,))
         self.id = id
@@ -71,6 +71,9 @@ class Rule(object):
         self.owner_continuity = bool(owner_continuity)
         # Hand-off rules (trigger 'stage'): the stages whose entry they react to.
         self.stage_ids = frozenset(stage_ids)
+        # What a match of the lead (``allocate``'s ``matches``) does under this rule:
+        # 'owner' (its owner gets the lead), 'flag' (a duplicate to review), 'ignore'.
+        self.match_policy = match_policy
 
     def __repr__(self):
         return "Rule(id=%r, sequence=%r, target_type=%r)" % (

@@ -56,10 +56,13 @@ def _idle_start(owner_activity_date, assigned_date):
 
 
 def reclaim_timers(owner_activity_date, assigned_date, idle_days=0, max_hold_days=0,
-                   warn_days=0):
+                   warn_days=0, protect_days=0):
     """``Timers(deadline, warn_from, timer)`` for one owned pool lead.
 
     All three are ``None`` when no timer runs (both off, or no start date).
+    ``protect_days``: a lead claimed or assigned (``assigned_date``) is not taken back
+    before this many days have passed, whatever its timers say: the deadline is
+    pushed to the end of the protection.
     """
     candidates = []
     if max_hold_days and max_hold_days > 0 and assigned_date is not None:
@@ -71,6 +74,8 @@ def reclaim_timers(owner_activity_date, assigned_date, idle_days=0, max_hold_day
     if not candidates:
         return NO_TIMERS
     deadline, _rank, timer, started = min(candidates)
+    if protect_days and protect_days > 0 and assigned_date is not None:
+        deadline = max(deadline, assigned_date + timedelta(days=protect_days))
     warn_from = None
     if warn_days and warn_days > 0:
         warn_from = max(deadline - timedelta(days=warn_days), started)
@@ -84,7 +89,7 @@ def _whole_days(start, now):
 
 
 def reclaim_status(owner_activity_date, assigned_date, idle_days=0, max_hold_days=0,
-                   warn_days=0, now=None):
+                   warn_days=0, now=None, protect_days=0):
     """Where an owned pool lead stands at ``now`` (required), and why.
 
     ``state``: ``'none'`` (no timer), ``'ok'``, ``'warn'`` (inside the warning window)
@@ -95,7 +100,8 @@ def reclaim_status(owner_activity_date, assigned_date, idle_days=0, max_hold_day
     if now is None:
         raise ValueError("reclaim_status needs now")
     deadline, warn_from, timer = reclaim_timers(
-        owner_activity_date, assigned_date, idle_days, max_hold_days, warn_days)
+        owner_activity_date, assigned_date, idle_days, max_hold_days, warn_days,
+        protect_days)
     if deadline is None:
         state = NONE
     elif now >= deadline:

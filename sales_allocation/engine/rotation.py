@@ -9,7 +9,11 @@ right now, checked in this order:
 
 ``'archived'``     the user is archived (``Member.active`` False),
 ``'unavailable'``  the member is marked unavailable,
-``'cap'``          ``load >= max_open > 0``.
+``'on_leave'``,    the adapter says the member is away now (``Member.absence``, an
+``'off_shift'``    ``Absence`` or any object with ``code`` one of these two: on
+                   leave or a public holiday, or outside his working hours),
+``'cap'``          ``load >= max_open > 0``,
+``'new_cap'``      his daily or weekly cap of new leads is reached (``new_left`` 0).
 
 Strategies (ties are always broken in cyclic member order starting right AFTER
 ``queue.last_user_id``, so tied members take turns; never by creation order or id):
@@ -52,9 +56,10 @@ Weighted queues replay memoized steps and least-loaded queues keep the members a
 lowest load, so no strategy walks the members in Python on every pick.
 """
 from bisect import bisect_left
+from collections import namedtuple
 from operator import add
 
-__all__ = ["Member", "Queue", "Rotation", "pick", "STRATEGIES"]
+__all__ = ["Absence", "Member", "Queue", "Rotation", "pick", "STRATEGIES"]
 
 # Memoized weighted steps kept per queue.  From zero weights the steps cycle within
 # members x total weight (20 members of weight 1-3: a few hundred); the bound only
@@ -64,6 +69,20 @@ _MAX_STEPS = 4096
 ARCHIVED = "archived"
 UNAVAILABLE = "unavailable"
 CAP = "cap"
+# The member's daily or weekly cap of new leads is reached (``Member.new_left``).
+NEW_CAP = "new_cap"
+ON_LEAVE = "on_leave"
+OFF_SHIFT = "off_shift"
+# Why a member is away: the ones a queue may hold a lead for.
+AWAY = frozenset((ON_LEAVE, OFF_SHIFT))
+
+Absence = namedtuple("Absence", "code until hours tz")
+Absence.__doc__ = """Why a member cannot take a lead at the moment of a run.
+
+``code`` is ``'on_leave'`` (his own leave or a public holiday) or ``'off_shift'``;
+the engine reads nothing else.  ``until`` (UTC, the end of the leave), ``hours`` (the
+local working hours of that day, ``((9.0, 18.0),)``) and ``tz`` (a zone name) are for
+the adapter's reason text."""
 
 
 class Member(object):
@@ -71,11 +90,18 @@ class Member(object):
     user's open leads in all teams; ``current_weight`` is the weighted state."""
 
     __slots__ = ("user_id", "weight", "max_open", "available", "active", "load",
-                 "current_weight")
+                 "current_weight", "absence", "new_left")
 
     def __init__(self, user_id, weight=1, max_open=0, available=True, active=True,
-                 load=0, current_weight=0):
+                 load=0, current_weight=0, absence=None, new_left=None):
         self.user_id = user_id
+        # How many more new leads he may get in this run under his daily and weekly
+        # caps (the adapter counts what he got today and this week); None: no cap.
+        # Every lead given to him counts, as for ``load``; at 0 he is skipped.
+        self.new_left = new_left
+        # None (present), or why he cannot take a lead now (see ``Absence``): fixed
+        # for a run, decided by the adapter from his working time at the run's moment.
+        self.absence = absence
         self.weight = weight
         self.max_open = max_open
         self.available = available
@@ -90,9 +116,9 @@ class Member(object):
 class Queue(object):
     """A rotation queue.  A user appears at most once in ``members``."""
 
-    __slots__ = ("id", "strategy", "members", "last_user_id", "name")
+    __slots__ = ("id", "strategy", "members", "last_user_id", "name", "hold")
 
-    def __init__(self, id, strategy, members, last_user_id=None, name=""):
+    def __init__(self, id, strategy, members, last_user_id=None, name="", hold=False):
         if strategy not in STRATEGIES:
             raise ValueError("unknown strategy %r" % (strategy,))
         self.id = id
@@ -100,6 +126,9 @@ class Queue(object):
         self.members = list(members)
         self.last_user_id = last_user_id
         self.name = name
+        # When nobody can take a lead because the members are away (on leave, off
+        # shift): hold the lead for the next shift instead of trying the next rule.
+        self.hold = hold
 
     def __repr__(self):
         return "Queue(id=%r, strategy=%r)" % (self.id, self.strategy)
@@ -145,8 +174,12 @@ class _QueueState(object):
                 skipped.append((member.user_id, ARCHIVED))
             elif not member.available:
                 skipped.append((member.user_id, UNAVAILABLE))
+            elif member.absence is not None:
+                skipped.append((member.user_id, member.absence.code))
             elif 0 < member.max_open <= member.load:
                 skipped.append((member.user_id, CAP))
+            elif member.new_left is not None and member.new_left <= 0:
+                skipped.append((member.user_id, NEW_CAP))
             else:
                 eligible.append(member)
             start_after.setdefault(member.user_id, len(eligible))
@@ -181,6 +214,10 @@ class _QueueState(object):
             seat.load = load
             if load == seat.max_open:
                 state.stale = True
+            if seat.new_left is not None:
+                seat.new_left -= 1
+                if seat.new_left <= 0:
+                    state.stale = True
         return member, self.skipped
 
 
@@ -353,6 +390,10 @@ class Rotation(object):
             # Loads grow by one, so "== max_open" is the moment the cap is reached.
             if load == member.max_open:
                 state.stale = True
+            if member.new_left is not None:
+                member.new_left -= 1
+                if member.new_left <= 0:
+                    state.stale = True
 
     def flush(self):
         """Write back the state kept off the ``Member`` objects during the run

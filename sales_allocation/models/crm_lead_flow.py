@@ -9,13 +9,14 @@ create:
      (``crm_lead_access``);
   2. intent: an explicit salesperson is kept (``manual``), a lead created straight into
      a pool waits there (``pooled``), anything else goes through the rules;
-  3. crm creates the record;
+  3. crm creates the record; its match keys are built (``crm_lead_match``);
   4. the log row of a manual or pooled lead, or the allocation (``allocator.allocate``).
 
 write:
   1. access: no handing leads around, no allocation fields (``crm_lead_access``);
   2. before: the owners (a change is logged ``manual``) and what hand-offs compare;
   3. crm writes; a new salesperson restarts the owner's clock (``owner_activity_date``);
+     the match keys follow the contact fields (``crm_lead_match``);
   4. the ``manual`` log of changed owners; the owner's own edit is work on the lead
      (``_pool_touch_owner``); hand-offs (``crm_lead_matrix``).
 
@@ -36,7 +37,9 @@ class CrmLead(models.Model):
     @api.model
     def create(self, vals):
         if skips_allocation(self.env):
-            return super(CrmLead, self).create(vals)
+            lead = super(CrmLead, self).create(vals)
+            lead._match_store_keys()
+            return lead
         self._sa_check_create(vals)
         now = fields.Datetime.now()
         reasons = self.env["sales.allocation.reasons"]
@@ -50,6 +53,7 @@ class CrmLead(models.Model):
         elif vals.get("pool_id"):
             vals.update(allocation_state="pool", allocation_date=now)
         lead = super(CrmLead, self).create(vals)
+        lead._match_store_keys()
         ledger = self.env["sales.allocation.ledger"]
         if owner:
             ledger.log([LogRow(lead.id, lead.user_id.id, None, "manual", reasons.manual(),
@@ -66,7 +70,9 @@ class CrmLead(models.Model):
     @api.multi
     def write(self, vals):
         if skips_allocation(self.env):
-            return super(CrmLead, self).write(vals)
+            result = super(CrmLead, self).write(vals)
+            self._match_keys_after_write(vals)
+            return result
         self._sa_check_write(vals)
         owner_change = "user_id" in vals
         previous = {lead.id: lead.user_id.id for lead in self} if owner_change else {}
@@ -74,27 +80,35 @@ class CrmLead(models.Model):
         if owner_change and "owner_activity_date" not in vals:
             vals = dict(vals, owner_activity_date=vals["user_id"] and fields.Datetime.now())
         result = super(CrmLead, self).write(vals)
+        self._match_keys_after_write(vals)
         if owner_change:
-            self._sa_log_owner_changes(vals, previous)
+            changed = self.filtered(lambda lead: previous[lead.id] != lead.user_id.id)
+            manual = self._sa_manual_vals(vals)
+            if changed and manual:
+                super(CrmLead, changed).write(manual)
+            changed._sa_log_owner_changes(previous)
         elif "owner_activity_date" not in vals:
             self._pool_touch_owner()
         self._sa_handoffs(handoff)
         return result
 
+    @api.model
+    def _sa_manual_vals(self, vals):
+        """What an owner changed by hand (form, import, RPC) sets besides: state
+        ``manual`` and its reason, unless the write sets them itself."""
+        manual = {"allocation_state": "manual", "allocation_rule_id": False,
+                  "allocation_reason": self.env["sales.allocation.reasons"].manual()}
+        return {key: value for key, value in manual.items() if key not in vals}
+
     @api.multi
-    def _sa_log_owner_changes(self, vals, previous):
-        """Log a salesperson changed by hand (form, import, RPC) as ``manual``; only
-        leads whose owner really changed: rewriting the same owner (an integration's
+    def _sa_log_owner_changes(self, previous):
+        """Log these leads' owners, changed by hand, as ``manual``. Only leads whose
+        owner really changed come here: rewriting the same owner (an integration's
         sync) keeps the allocation and its reason."""
-        changed = self.filtered(lambda lead: previous[lead.id] != lead.user_id.id)
-        if not changed:
+        if not self:
             return
         text = self.env["sales.allocation.reasons"].manual()
-        manual = {"allocation_state": "manual", "allocation_rule_id": False,
-                  "allocation_reason": text}
-        super(CrmLead, changed).write(
-            {key: value for key, value in manual.items() if key not in vals})
         self.env["sales.allocation.ledger"].log([
             LogRow(lead.id, lead.user_id.id or None, previous.get(lead.id) or None,
                    "manual", text, team_id=lead.team_id.id or None)
-            for lead in changed])
+            for lead in self])

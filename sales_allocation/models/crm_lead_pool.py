@@ -63,7 +63,7 @@ class CrmLead(models.Model):
 
     @api.depends("pool_id", "user_id", "owner_activity_date", "date_open", "type",
                  "probability", "active", "pool_id.idle_days", "pool_id.max_hold_days",
-                 "pool_id.warn_days", "pool_id.hold_goal")
+                 "pool_id.warn_days", "pool_id.hold_goal", "pool_id.protect_days")
     def _compute_reclaim_timers(self):
         for lead in self:
             timers = clocks.NO_TIMERS
@@ -212,6 +212,7 @@ class CrmLead(models.Model):
                     % row["name"])
             by_pool[pool].append(row)
         for pool, pool_rows in by_pool.items():
+            pool._check_matched_claims(pool_rows, user)
             self._pool_check_cooldown(pool, pool_rows, user, now)
             self._pool_check_limits(pool, len(pool_rows), user, now)
         self._pool_give(by_pool, user, now, "claimed", "claimed", _(

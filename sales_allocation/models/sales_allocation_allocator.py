@@ -85,7 +85,11 @@ class SalesAllocationAllocator(models.AbstractModel):
         turns = self.env["sales.allocation.turns"]
         _facts, previous, companies, open_ids = gather._lead_facts(lead_ids)
         plans = list(gather._plans(companies, trigger))
-        deciders = [gather._decider(plan) for plan in plans]
+        # One customer, one owner: matches are looked for on new leads only, not on
+        # hand-offs (the rule of a later stage chooses on purpose).
+        matching = self.env["sales.allocation.match"]
+        matches = matching._find(lead_ids) if trigger == "create" else {}
+        deciders = [gather._decider(plan, matches) for plan in plans]
         queue_set = turns.load(set().union(*[plan.queue_ids for plan in plans]))
 
         def decide(reserved):
@@ -108,7 +112,13 @@ class SalesAllocationAllocator(models.AbstractModel):
             return decisions, taken
 
         decisions = turns.take(queue_set, decide)
-        owners = self._apply(decisions, previous, queue_set.teams, queue_set.queues)
+        owners = self._apply(decisions, previous, queue_set.teams, queue_set.queues,
+                             matched=matching._rows(decisions))
+        # After the owners: the rules' speed-to-lead deadlines and follow-up activities.
+        assigned_at = fields.Datetime.now()
+        self.env["sales.allocation.response"].start(decisions, previous, assigned_at)
+        self.env["sales.allocation.followup"].schedule(decisions, previous, assigned_at)
+        self.env["sales.allocation.worktime"].flag_held(decisions)
         # As _open_lead_counts would count them now: an open lead that changed owner
         # is one more for the new owner and one less for the old one.
         for lead_id, (before, after) in owners.items():
@@ -149,8 +159,11 @@ class SalesAllocationAllocator(models.AbstractModel):
     # ------------------------------------------------------------------ writing
 
     @api.model
-    def _apply(self, decisions, previous, teams, queues):
+    def _apply(self, decisions, previous, teams, queues, matched=None):
         """Write the decisions through the ledger (owners, log rows, followers).
+
+        ``matched``: lead id -> the ledger's ``Move.match`` of the leads a match
+        decided or flagged (``sales.allocation.match._rows``), written with the owner.
 
         ``teams``: queue id -> its sales channel (a lead joins it unless the rule names
         one); ``queues``: the engine queues, for their names in the reasons.
@@ -159,9 +172,9 @@ class SalesAllocationAllocator(models.AbstractModel):
         if not decisions:
             return {}
         now = fields.Datetime.now()
-        texts = self.env["sales.allocation.reasons"].texts(decisions, queues)
+        details = self.env["sales.allocation.reasons"].details(decisions, queues)
         moves, kept = [], []
-        for decision, text in zip(decisions, texts):
+        for decision, (text, passed_over, skip_codes) in zip(decisions, details):
             lead_id, user_id, pool_id = decision.lead_id, decision.user_id, decision.pool_id
             before = previous.get(lead_id)
             if user_id:
@@ -171,14 +184,17 @@ class SalesAllocationAllocator(models.AbstractModel):
                 state, event = "pool", "pooled"
             elif before:
                 # Nothing places it but it has an owner already: keep him, say so.
-                kept.append(LogRow(lead_id, before, before, "unallocated", text))
+                kept.append(LogRow(lead_id, before, before, "unallocated", text,
+                                   passed_over=passed_over, skip_codes=skip_codes))
                 continue
             else:
                 state = event = "unallocated"
             moves.append(Move(
                 lead_id, user_id, before, event, state, text,
                 team_id=decision.team_id or teams.get(decision.queue_id),
-                rule_id=decision.rule_id, queue_id=decision.queue_id, pool_id=pool_id))
+                rule_id=decision.rule_id, queue_id=decision.queue_id, pool_id=pool_id,
+                passed_over=passed_over, skip_codes=skip_codes,
+                match=matched.get(lead_id) if matched else None))
         ledger = self.env["sales.allocation.ledger"]
         ledger.move(moves, now)
         ledger.log(kept, now)

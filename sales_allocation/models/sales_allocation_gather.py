@@ -212,7 +212,7 @@ class SalesAllocationGather(models.AbstractModel):
     # ------------------------------------------------------------------ deciding
 
     @api.model
-    def _decider(self, plan):
+    def _decider(self, plan, matches=None):
         """A function ``run(queues, load_of=None)`` that asks the engine who gets each
         lead of ``plan``. Continuity and users are read now, before the caller takes
         the queues' turns (so that its lock is held for the decision only); the free
@@ -220,13 +220,17 @@ class SalesAllocationGather(models.AbstractModel):
 
         ``queues``: the engine queues (with their rotation state) the plan may use;
         picking changes their state: the caller saves it (allocation) or throws it
-        away (simulation). ``load_of``: the engine's lazy loads.
+        away (simulation). ``load_of``: the engine's lazy loads. ``matches``: lead id
+        -> its strongest match (``sales.allocation.match._find``), none when omitted.
         """
         leads, rules, matrices = plan.leads, plan.rules, plan.matrices
         lead_ids = [lead.id for lead in leads]
         continuity = self._continuity(self._continuity_keys(leads, rules), lead_ids)
         user_ids = {rule.user_id for rule in rules if rule.user_id}
         user_ids.update(continuity.values())
+        matches = {lead.id: matches[lead.id] for lead in leads
+                   if lead.id in matches} if matches else {}
+        user_ids.update(match.owner_id for match in matches.values())
         if matrices:
             user_ids |= matrices.user_ids
         user_active = self._user_active(user_ids)
@@ -244,6 +248,6 @@ class SalesAllocationGather(models.AbstractModel):
                 leads, rules, queues, continuity=continuity,
                 domain_matcher=domain_matcher,
                 matrix_resolver=matrices.resolver if matrices else None,
-                user_active=user_active, load_of=load_of)
+                user_active=user_active, load_of=load_of, matches=matches)
 
         return run

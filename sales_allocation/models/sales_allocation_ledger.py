@@ -37,14 +37,16 @@ OWNER_COLUMNS = (
 # ``timers``: the pool's reclaim timers from now, (deadline, warn from, timer), or None.
 Move = namedtuple("Move", (
     "lead_id", "user_id", "previous_user_id", "event", "state", "reason", "team_id",
-    "rule_id", "queue_id", "pool_id", "timers"))
-Move.__new__.__defaults__ = (None,) * 5
+    "rule_id", "queue_id", "pool_id", "timers", "passed_over", "skip_codes", "match"))
+Move.__new__.__defaults__ = (None,) * 8
+# ``match``: (match lead id, match reason, flagged) of a lead an allocation matched
+# with an existing customer's lead (sales.allocation.match), or None: kept as is.
 
 # One row of sales_allocation_log, as ``log`` writes it.
 LogRow = namedtuple("LogRow", (
     "lead_id", "user_id", "previous_user_id", "event", "reason", "rule_id", "queue_id",
-    "team_id", "pool_id"))
-LogRow.__new__.__defaults__ = (None,) * 4
+    "team_id", "pool_id", "passed_over", "skip_codes"))
+LogRow.__new__.__defaults__ = (None,) * 6
 
 LOG_COLUMNS = LogRow._fields + ("date", "author_id")
 
@@ -74,16 +76,19 @@ class SalesAllocationLedger(models.AbstractModel):
              m.team_id, m.rule_id, m.queue_id, m.pool_id)
             + tuple(fields.Datetime.to_string(value) if value else None
                     for value in (m.timers or NO_TIMERS)[:2])
-            + ((m.timers or NO_TIMERS)[2],)
+            + ((m.timers or NO_TIMERS)[2], m.passed_over, m.skip_codes)
+            + (tuple(m.match) if m.match else (None, None, None))
             for m in moves], [
             "int", "int", "int", "varchar", "varchar", "text", "int", "int", "int",
-            "int", "timestamp", "timestamp", "varchar"])
+            "int", "timestamp", "timestamp", "varchar", "text", "varchar",
+            "int", "varchar", "bool"])
         lead_ids = [m.lead_id for m in moves]
         self.env.cr.execute("""
             WITH v AS (
                 SELECT * FROM """ + values + """
                     AS v(id, user_id, previous_user_id, event, state, reason, team_id,
-                         rule_id, queue_id, pool_id, deadline, warn_from, timer)
+                         rule_id, queue_id, pool_id, deadline, warn_from, timer,
+                         passed_over, skip_codes, match_id, match_reason, match_flagged)
             ), updated AS (
                 UPDATE crm_lead l
                    SET user_id = v.user_id,
@@ -99,6 +104,9 @@ class SalesAllocationLedger(models.AbstractModel):
                                                   THEN %(now)s::timestamp END,
                        reclaim_deadline = v.deadline, reclaim_warn_date = v.warn_from,
                        reclaim_timer = v.timer, reclaim_warned_deadline = NULL,
+                       match_lead_id = COALESCE(v.match_id, l.match_lead_id),
+                       match_reason = COALESCE(v.match_reason, l.match_reason),
+                       match_flagged = COALESCE(v.match_flagged, l.match_flagged),
                        write_uid = %(uid)s, write_date = %(now)s
                   FROM v
                   LEFT JOIN res_users u ON u.id = v.user_id
@@ -106,18 +114,21 @@ class SalesAllocationLedger(models.AbstractModel):
                  -- the batch through the primary key instead of the whole table.
                  WHERE l.id = v.id AND l.id BETWEEN %(first)s AND %(last)s
              RETURNING l.id, l.team_id, v.user_id, v.previous_user_id, v.event,
-                       v.rule_id, v.queue_id, v.reason, v.pool_id
+                       v.rule_id, v.queue_id, v.reason, v.pool_id, v.passed_over,
+                       v.skip_codes
             ), logged AS (
                 -- The log names the channel the lead ended in (the owner's, when
                 -- neither the caller nor the queue names one).
                 INSERT INTO sales_allocation_log (""" + ", ".join(LOG_COLUMNS) + """)
                 SELECT id, user_id, previous_user_id, event, reason, rule_id, queue_id,
-                       team_id, pool_id, %(now)s, %(uid)s
+                       team_id, pool_id, passed_over, skip_codes, %(now)s, %(uid)s
                   FROM updated
             ), """ + FOLLOW_SQL % "updated" + """
         """, dict(params, now=now, uid=self.env.uid, subtypes=self._default_subtype_ids(),
                   first=min(lead_ids), last=max(lead_ids)))
         self._forget(OWNER_COLUMNS, lead_ids)
+        if any(m.match for m in moves):
+            self._forget(("match_lead_id", "match_reason", "match_flagged"), lead_ids)
         self._followers_changed([m.lead_id for m in moves if m.user_id])
         return lead_ids
 

@@ -48,7 +48,8 @@ class SalesAllocationPool(models.Model):
     max_open_leads = fields.Integer(
         default=0,
         help="How many open leads (not won, not lost) from this pool one salesperson may "
-             "hold at once. 0 means no limit.")
+             "hold at once, counting the ones a manager assigned to him as well as the "
+             "ones he claimed: a claim beyond it is refused. 0 means no limit.")
     idle_days = fields.Integer(
         string="Reclaim When Idle For", default=7,
         help="Take a lead back when its owner has not worked it (message, note, "
@@ -216,9 +217,11 @@ class SalesAllocationPool(models.Model):
             args = (to_datetime(owner_activity_date), to_datetime(assigned_date),
                     self.idle_days, 0 if goal_reached else self.max_hold_days,
                     self.warn_days)
+        # protect_days: sales_allocation_pool_match.py (issue 14).
         if now is None:
-            return clocks.reclaim_timers(*args)
-        return clocks.reclaim_status(*args, now=to_datetime(now))
+            return clocks.reclaim_timers(*args, protect_days=self.protect_days)
+        return clocks.reclaim_status(*args, now=to_datetime(now),
+                                     protect_days=self.protect_days)
 
     # ------------------------------------------------------------------ reclaim run
 

@@ -8,6 +8,9 @@ distinct reasons tuple.
 """
 from odoo import _, api, models, tools
 
+# Members passed over that a reason names; the log row's ``passed_over`` lists all.
+MAX_NAMED_SKIPS = 3
+
 
 class SalesAllocationReasons(models.AbstractModel):
     _name = "sales.allocation.reasons"
@@ -39,6 +42,33 @@ class SalesAllocationReasons(models.AbstractModel):
             "why_archived": _("archived"),
             "why_unavailable": _("unavailable"),
             "why_cap": _("cap of open leads reached"),
+            "why_new_cap": _("daily or weekly cap of new leads reached"),
+            "why_cooldown": _("in cooldown on this lead"),
+            # Working hours (issue 13); the details come from sales.allocation.worktime.
+            "why_on_leave": _("on leave"),
+            "why_off_shift": _("off shift"),
+            "away_on_leave_until": _("on leave until %(until)s"),
+            "away_off_shift_hours": _("off shift (%(hours)s %(tz)s)"),
+            "held": _("Nobody in queue \"%(queue)s\" is on shift: the lead is held for "
+                      "the next shift (the backlog run places it)."),
+            "why_excluded": _("excluded"),
+            # Why not me (issue 15): a reason names a few members passed over, the
+            # log row lists them all.
+            "skipped_more": _("%(count)d more passed over: see the allocation log."),
+            "passed_over": _("%(user)s (queue \"%(queue)s\"): %(why)s"),
+            # Matching before routing (issue 14): sales.allocation.match.
+            "match": _("Same %(strength)s as %(match)s (%(user)s): the lead goes to the "
+                       "owner of that customer."),
+            "match_fallback": _("Same %(strength)s as %(match)s, but %(user)s cannot "
+                                "take the lead (%(why)s): the rule's usual target "
+                                "decides."),
+            "duplicate": _("Possible duplicate of %(match)s (%(user)s): same "
+                           "%(strength)s; flagged for review."),
+            "strength_email": _("email address"),
+            "strength_domain": _("email domain"),
+            "strength_phone": _("phone number"),
+            "strength_company": _("company name"),
+            "strength_vat": _("VAT number"),
             "sequential": _("sequential"),
             "weighted": _("weighted"),
             "least_loaded": _("least loaded"),
@@ -54,6 +84,15 @@ class SalesAllocationReasons(models.AbstractModel):
     @api.model
     def texts(self, decisions, queues):
         """One readable sentence per decision, in the acting user's language."""
+        return [detail[0] for detail in self.details(decisions, queues)]
+
+    @api.model
+    def details(self, decisions, queues):
+        """Per decision ``(text, passed_over, codes)``: the reason, shortened to name
+        at most ``MAX_NAMED_SKIPS`` members passed over; the full list of the members
+        passed over, one per line (or None); and the machine codes of the log row
+        (``skip_codes``: the whys of the deciding rule's queue, ``passed:<rule id>``
+        per rule passed over; or None). Formatted once per distinct reasons tuple."""
         templates = self._templates()
         user_ids, rule_ids, pool_ids, queue_ids = set(), set(), set(), set()
         # The engine shares one reasons tuple between equal decisions: read each once.
@@ -78,36 +117,99 @@ class SalesAllocationReasons(models.AbstractModel):
             "pool": self.names("sales.allocation.pool", pool_ids)
             if pool_ids and "sales.allocation.pool" in self.env else {},
             "queue": queue_names,
+            "absence": self._absence_texts(templates, queues),
+            "match": self.env["sales.allocation.match"]._reason_names(distinct.values()),
         }
         # The engine shares one reasons tuple between equal decisions; key by identity
         # (the decisions keep the tuples alive, so ids are not reused meanwhile).
         cache = {}
-        texts = []
+        details = []
         for decision in decisions:
-            text = cache.get(id(decision.reasons))
-            if text is None:
-                text = cache[id(decision.reasons)] = " ".join(
-                    self._sentence(templates, names, code, params)
-                    for code, params in decision.reasons)
-            texts.append(text)
-        return texts
+            detail = cache.get(id(decision.reasons))
+            if detail is None:
+                detail = cache[id(decision.reasons)] = self._detail(
+                    templates, names, decision.reasons)
+            details.append(detail)
+        return details
+
+    def _detail(self, templates, names, reasons):
+        """``(text, passed_over, codes)`` of one reasons tuple (see ``details``)."""
+        sentences, passed, codes = [], [], []
+        skips = 0
+        for code, params in reasons:
+            if code == "skipped":
+                skips += 1
+                values = self._values(templates, names, params)
+                passed.append(templates["passed_over"] % values)
+                codes.append(params.get("why") or "")
+                if skips <= MAX_NAMED_SKIPS:
+                    sentences.append(templates["skipped"] % values)
+                elif skips == MAX_NAMED_SKIPS + 1:
+                    sentences.append(None)  # "N more passed over", N known at the end
+                continue
+            if code in ("queue_full", "user_archived") and params.get("rule_id"):
+                codes.append("passed:%d" % params["rule_id"])
+            elif code == "rule":
+                # Only the deciding rule's own queue counts toward its whys.
+                codes = [token for token in codes if token.startswith("passed:")]
+            sentences.append(self._sentence(templates, names, code, params))
+        more = max(skips - MAX_NAMED_SKIPS, 0)
+        text = " ".join(
+            templates["skipped_more"] % {"count": more} if sentence is None else sentence
+            for sentence in sentences)
+        return (text, "\n".join(passed) or None,
+                " ".join(token for token in codes if token) or None)
+
+    @api.model
+    def _absence_texts(self, templates, queues):
+        """(queue id, user id) -> why the member is away ("on leave until Feb 2"), for
+        the members the working hours took out of this run (``Member.absence``)."""
+        text = self.env["sales.allocation.worktime"].absence_text
+        return {(queue.id, member.user_id): text(member.absence, templates)
+                for queue in queues.values() for member in queue.members
+                if getattr(member, "absence", None) is not None}
+
+    @api.model
+    def passed_over_details(self, skipped_by_key, queue_names):
+        """key -> ``(text, passed_over, codes)`` for tuples of 'skipped' reasons alone
+        (the reclaim's re-allocation, which picks outside ``engine.allocate``)."""
+        templates = self._templates()
+        names = {"rule": {}, "pool": {}, "queue": queue_names, "user": self.names(
+            "res.users", {params["user_id"] for reasons in skipped_by_key.values()
+                          for _code, params in reasons})}
+        return {key: self._detail(templates, names, reasons) if reasons
+                else ("", None, None) for key, reasons in skipped_by_key.items()}
+
+    @api.model
+    def _why_labels(self):
+        """why code -> its translated label ('cap' -> 'cap of open leads reached')."""
+        return {key[4:]: label for key, label in self._templates().items()
+                if key.startswith("why_")}
+
+    @classmethod
+    def _sentence(cls, templates, names, code, params):
+        values = cls._values(templates, names, params)
+        if code == "matrix" and params.get("specialist"):
+            code = "matrix_specialist"
+        template = templates.get(code)
+        return template % values if template else ""
 
     @staticmethod
-    def _sentence(templates, names, code, params):
-        values = {
+    def _values(templates, names, params):
+        return {
             "rule": names["rule"].get(params.get("rule_id"), ""),
             "user": names["user"].get(params.get("user_id"), ""),
             "queue": names["queue"].get(params.get("queue_id"), ""),
             "pool": names["pool"].get(params.get("pool_id"), ""),
             "strategy": templates.get(params.get("strategy"), ""),
-            "why": templates.get("why_%s" % params.get("why"), params.get("why", "")),
+            "why": names.get("absence", {}).get(
+                (params.get("queue_id"), params.get("user_id")))
+            or templates.get("why_%s" % params.get("why"), params.get("why", "")),
             "cell": params.get("cell", ""),
             "specialist": params.get("specialist", ""),
+            "match": names.get("match", {}).get(params.get("lead_id"), ""),
+            "strength": templates.get("strength_%s" % params.get("strength"), ""),
         }
-        if code == "matrix" and params.get("specialist"):
-            code = "matrix_specialist"
-        template = templates.get(code)
-        return template % values if template else ""
 
     @api.model
     def names(self, model, ids):

@@ -17,6 +17,7 @@ from ..dates import to_datetime
 from ..engine import reclaim as clocks
 from ..sql import values_sql
 from .sales_allocation_ledger import LogRow, Move
+from .sales_allocation_run import recorded_run
 
 _logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class SalesAllocationReclaim(models.AbstractModel):
     _description = "Lead pools: reclaim run"
 
     @api.model
+    @recorded_run("reclaim")
     def run(self, now=None, pool_ids=None, commit=False):
         """Warn, then reclaim; returns counts.
 
@@ -152,9 +154,10 @@ class SalesAllocationReclaim(models.AbstractModel):
             self.env["sales.allocation.ledger"].log(log_rows, now)
         return len(log_rows)
 
-    def _insert_warnings(self, activity_rows, now):
+    def _insert_warnings(self, activity_rows, now, activity_type=None):
         """The warning activities, set-based: (lead, lead name, owner, due date,
-        summary, note).
+        summary, note); of ``activity_type`` (default: the pool deadline's). Also
+        used by speed-to-lead and the rules' follow-up activities.
 
         ``mail.activity.create`` costs about a hundred queries per activity (defaults,
         access checks, follower and chatter bookkeeping): over 100 ms each on a loaded
@@ -163,7 +166,8 @@ class SalesAllocationReclaim(models.AbstractModel):
         harmlessly, in case someone removed him.  The lead's stored
         ``activity_date_deadline`` (the earliest activity) is updated as the ORM would.
         """
-        activity_type = self.env.ref("sales_allocation.mail_activity_type_pool_reclaim")
+        activity_type = activity_type or self.env.ref(
+            "sales_allocation.mail_activity_type_pool_reclaim")
         lead_model_id = self.env["ir.model"]._get_id("crm.lead")
         values, params = values_sql(
             activity_rows, ["int", "varchar", "int", "date", "varchar", "text"])
@@ -211,7 +215,7 @@ class SalesAllocationReclaim(models.AbstractModel):
                 pick = picks.get(row["id"])
                 if pick:
                     # Two log rows: taken from the owner, given to the queue's pick.
-                    user_id, team_id, queue_id, text = pick
+                    user_id, team_id, queue_id, text, passed_over, skip_codes = pick
                     log_rows.append(LogRow(
                         row["id"], None, row["user_id"], "reclaimed", reason,
                         team_id=row["team_id"], pool_id=pool.id))
@@ -220,7 +224,8 @@ class SalesAllocationReclaim(models.AbstractModel):
                         "%s %s" % (reason, text), team_id=team_id, queue_id=queue_id,
                         rule_id=row["allocation_rule_id"], pool_id=pool.id,
                         timers=tuple(pool._lead_timers(
-                            now, now, row["type"], row["probability"]))))
+                            now, now, row["type"], row["probability"])),
+                        passed_over=passed_over, skip_codes=skip_codes))
                     result["reallocated"] += 1
                 else:
                     moves.append(Move(
@@ -238,7 +243,7 @@ class SalesAllocationReclaim(models.AbstractModel):
     def _reallocate(self, pool, due, now):
         """Pick a member of the pool's queue for each due lead, skipping the owner it is
         taken from and every rep in cooldown on it: lead id -> (user, team, queue,
-        reason text)."""
+        reason text, members passed over, their codes)."""
         turns = self.env["sales.allocation.turns"]
         queue_id = pool.reclaim_queue_id.id
         queue_set = turns.load({queue_id})
@@ -250,6 +255,9 @@ class SalesAllocationReclaim(models.AbstractModel):
         cooling = self.env["crm.lead"]._pool_cooldown_users(
             [row["id"] for row in due], pool.cooldown_days, now)
         user_active = self.env["sales.allocation.gather"]._user_active(set(users))
+        # lead id -> the members passed over, as the engine's 'skipped' reasons (the
+        # owner it was taken from is 'excluded', reps in cooldown 'cooldown').
+        skips = {}
 
         def decide(reserved):
             others = reserved(users)
@@ -258,14 +266,23 @@ class SalesAllocationReclaim(models.AbstractModel):
             picks = {}
             for row in due:
                 excluded = cooling.get(row["id"], set()) | {row["user_id"]}
-                member, _skipped = clocks.pick_excluding(queue, excluded, user_active)
+                member, skipped = clocks.pick_excluding(queue, excluded, user_active)
                 if member is not None:
                     picks[row["id"]] = member.user_id
+                    skips[row["id"]] = tuple(("skipped", {
+                        "queue_id": queue_id, "user_id": user_id,
+                        "why": "excluded" if user_id == row["user_id"] else why})
+                        for user_id, why in skipped)
             return picks, Counter(picks.values())
 
         picks = turns.take(queue_set, decide)
-        names = self.env["sales.allocation.reasons"].names("res.users", set(picks.values()))
+        reasons = self.env["sales.allocation.reasons"]
+        names = reasons.names("res.users", set(picks.values()))
+        queue_name = queue.name or pool.reclaim_queue_id.name
+        passed = reasons.passed_over_details(
+            {lead_id: skips.get(lead_id, ()) for lead_id in picks}, {queue_id: queue_name})
         template = _("Queue \"%(queue)s\" gave it to %(user)s.")
-        return {lead_id: (user_id, queue_set.teams.get(queue_id), queue_id, template % {
-            "queue": queue.name or pool.reclaim_queue_id.name,
-            "user": names.get(user_id, "")}) for lead_id, user_id in picks.items()}
+        return {lead_id: (user_id, queue_set.teams.get(queue_id), queue_id, " ".join(
+            filter(None, [template % {"queue": queue_name, "user": names.get(user_id, "")},
+                          passed[lead_id][0]])), passed[lead_id][1], passed[lead_id][2])
+                for lead_id, user_id in picks.items()}

@@ -13,6 +13,12 @@ SEGMENTS = [
     ("mid_market", "Mid-Market"),
     ("small_business", "Small Business"),
 ]
+# What a rule does with a new lead that matches an existing customer (issue 14).
+MATCH_POLICIES = [
+    ("owner", "Owner of the match"),
+    ("flag", "Flag as duplicate"),
+    ("ignore", "Ignore"),
+]
 # When a rule acts: on new leads, or as a hand-off later in the lead's life.
 TRIGGERS = [
     ("create", "New lead"),
@@ -98,6 +104,17 @@ class SalesAllocationRule(models.Model):
         string="Keep Existing Owner",
         help="If the customer already has an owner on an open lead or opportunity, that "
              "salesperson gets the lead instead of the rotation, unless he is away.")
+    match_policy = fields.Selection(
+        MATCH_POLICIES, string="Existing Customer", required=True, default="owner",
+        help="Before the target, a new lead is matched against the open leads and "
+             "opportunities that have an owner (same email, email domain, phone, "
+             "company name or VAT; switched on in the CRM settings).\n"
+             "Owner of the match: that salesperson gets the lead, unless he is archived, "
+             "away or over his cap in this rule's queue (the target then decides, and "
+             "the log says why).\n"
+             "Flag as duplicate: the target decides; the lead is listed in Duplicates "
+             "for a manager to merge.\n"
+             "Ignore: matches play no part.")
     log_count = fields.Integer(string="Allocations", compute="_compute_log_count")
 
     def _compute_log_count(self):
@@ -222,6 +239,7 @@ class SalesAllocationRule(models.Model):
             revenue_max=self.revenue_max or None,
             has_domain=bool(domain),
             owner_continuity=self.owner_continuity,
+            match_policy=self.match_policy,
             matrix_id=self.matrix_id.id or None,
             pool_id=self.pool_id.id or None,
             stage_ids=frozenset(self.stage_ids.ids if self.trigger == "stage" else ()),

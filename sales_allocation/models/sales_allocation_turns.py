@@ -97,9 +97,11 @@ class SalesAllocationTurns(models.AbstractModel):
     # ------------------------------------------------------------------ reading
 
     @api.model
-    def load(self, queue_ids, loads=None):
+    def load(self, queue_ids, loads=None, at=None):
         """The active queues of ``queue_ids`` as this transaction sees them, with the
-        rotation state as last written (unlocked): a ``QueueSet``.
+        rotation state as last written (unlocked): a ``QueueSet``. Members away at
+        ``at`` (UTC, default now) in queues that respect working hours are marked
+        (``sales.allocation.worktime.mark``): no caller can hand them a lead.
 
         ``loads``: user id -> open leads, for ``Member.load`` (0 when not given: the
         engine's lazy loads count them when needed).
@@ -135,6 +137,9 @@ class SalesAllocationTurns(models.AbstractModel):
                 name=name)
             result.teams[queue_id] = team_id
         result.apply(self._read_state(cr, list(result.queues)))
+        self.env["sales.allocation.worktime"].mark(result, at=at)
+        # Daily and weekly caps of new leads (issue 14).
+        self.env["sales.allocation.queue.member"]._mark_new_caps(result, at=at)
         return result
 
     @staticmethod
@@ -176,7 +181,9 @@ class SalesAllocationTurns(models.AbstractModel):
         try:
             cr.execute("SET LOCAL lock_timeout = %s", [LOCK_TIMEOUT])
             yield cr
-            cr.commit()
+            # The side transaction's own connection, never the caller's: its turn is
+            # committed at once (the module's docstring says why).
+            cr.commit()  # pylint: disable=invalid-commit
         finally:
             cr.close()
 

@@ -12,3 +12,13 @@ from . import test_manual_log
 from . import test_batch_scale
 from . import test_i18n
 from . import test_sql
+from . import test_audit
+from . import test_simulation_diff
+from . import test_working_hours
+from . import test_match
+from . import test_speed_to_lead
+from . import test_monitor
+from . import test_followup
+from . import test_match_claim
+from . import test_match_mask
+from . import test_match_new_caps

@@ -483,6 +483,11 @@ class TestReclaim(PoolCase):
         assigned = self._logs(lead, "assigned")
         self.assertEqual(reclaimed.previous_user_id, self.rep_a)
         self.assertEqual((assigned.user_id, assigned.queue_id), (self.rep_c, self.queue))
+        # Why not me (issue 15): the owner it was taken from, the rep in cooldown.
+        self.assertIn("Skipped Rep A: excluded. Skipped Rep B: in cooldown on this lead.",
+                      assigned.reason)
+        self.assertEqual(assigned.skip_codes, "excluded cooldown")
+        self.assertEqual(len(assigned.passed_over.splitlines()), 2)
         self.assertEqual(self.queue.last_user_id, self.rep_c)
         # The queue's next turn goes on from C.
         other = self._pool_leads()

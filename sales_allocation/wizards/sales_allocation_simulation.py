@@ -98,25 +98,29 @@ class SalesAllocationSimulation(models.TransientModel):
             constants=(self.env.uid, now, self.env.uid, now))
         self.invalidate_cache(["line_ids"], self.ids)
 
-    def _simulate(self, lead_ids):
+    def _simulate(self, lead_ids, rules=None):
         """Decisions for the leads, as if allocated now, without writing anything.
 
         The queues are read without locks and their rotation state is thrown away.
-        Returns (decisions, reason texts, loads before, caps per user).
+        ``rules``: the rules to replay (an empty recordset: the active ones); by
+        default the simulation's. Returns (decisions, reason texts, loads before,
+        caps per user).
         """
         gather = self.env["sales.allocation.gather"]
         decisions, texts, loads, caps = [], [], {}, {}
         if not lead_ids:
             return decisions, texts, loads, caps
         # Draft rules are usually archived: read them all.
-        draft_rules = self.with_context(active_test=False).rule_ids.sudo()
+        draft_rules = self.with_context(active_test=False).rule_ids.sudo() \
+            if rules is None else rules
         _facts, _previous, companies, _open_ids = gather._lead_facts(lead_ids)
         for plan in gather._plans(companies, rules=draft_rules or None):
             # Every queue of the rules, reachable or not: the per-rep lines show them.
             queue_ids = {rule.queue_id for rule in plan.rules if rule.queue_id}
             if plan.matrices:
                 queue_ids |= plan.matrices.queue_ids
-            queues = self.env["sales.allocation.turns"].load(queue_ids).queues
+            queues = self.env["sales.allocation.turns"].load(
+                queue_ids, at=self._simulation_moment()).queues
             members = [member for queue in queues.values() for member in queue.members]
             counts = gather._open_lead_counts({member.user_id for member in members})
             for member in members:

@@ -1,0 +1,360 @@
+# Copyright 2026 sales_allocation contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Speed-to-lead: ``sales.allocation.response``.
+
+``start`` sets the first-response deadline of the leads a rule with
+``response_minutes`` has just given to a new owner: that many working minutes of the
+owner's calendar (``engine.worktime.add_working_minutes``), one computation per owner
+and batch. The owner's first touch clears it (``crm_lead_response.py``).
+
+``run`` (every minute) reads the running deadlines that have passed through the
+partial index ``crm_lead_response_deadline_idx``, batch by batch, each locked ``FOR NO
+KEY UPDATE SKIP LOCKED``: it warns the owner once (an activity, a ``warned`` log row),
+then, after the rule's grace period, passes the lead to the next member of the rule's
+queue who can take it (on shift, not on leave: the queue's working hours apply), never
+back to a rep who let it lapse, through the turns and the ledger (``reassigned``).
+"""
+import logging
+import time
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.tools import html_escape
+
+from ..concurrency import cron_retry
+from ..dates import to_datetime
+from ..engine import reclaim as clocks
+from ..engine import rotation, worktime
+from ..sql import int_array, unnest_sql
+from .sales_allocation_ledger import LogRow, Move
+
+_logger = logging.getLogger(__name__)
+
+RESPONSE_BATCH = 1000
+# Leads a team leader's note names; the count says how many more.
+MAX_NAMED_LEADS = 20
+# Passed deadlines, through the partial index; a lead another run holds is skipped.
+DUE_SQL = """
+    SELECT l.id FROM crm_lead l
+     WHERE l.response_deadline <= %s AND l.id > %s
+     ORDER BY l.id
+     LIMIT %s FOR NO KEY UPDATE OF l SKIP LOCKED"""
+
+
+class SalesAllocationResponse(models.AbstractModel):
+    _name = "sales.allocation.response"
+    _description = "Lead allocation: speed-to-lead"
+
+    # ------------------------------------------------------------------ deadlines
+
+    @api.model
+    def start(self, decisions, previous, now):
+        """Set (or clear) the deadlines of the leads ``decisions`` give to a new
+        owner: a rule with ``response_minutes`` sets one, any other clears it."""
+        given = [(decision.lead_id, decision.user_id, decision.queue_id, decision.rule_id)
+                 for decision in decisions
+                 if decision.user_id and decision.user_id != previous.get(decision.lead_id)]
+        if not given:
+            return 0
+        minutes = self._rule_minutes({rule_id for *_rest, rule_id in given if rule_id})
+        timed = [(lead_id, user_id, queue_id, minutes[rule_id])
+                 for lead_id, user_id, queue_id, rule_id in given if rule_id in minutes]
+        untimed = [lead_id for lead_id, _user, _queue, rule_id in given
+                   if rule_id not in minutes]
+        if untimed:
+            self.env.cr.execute("""
+                UPDATE crm_lead SET response_deadline = NULL, response_user_id = NULL,
+                                    response_warned = false
+                 WHERE id = ANY(%s::int[]) AND response_deadline IS NOT NULL
+            """, [int_array(untimed)])
+        self._set_deadlines(timed, now)
+        self.env["crm.lead"].invalidate_cache(
+            ["response_deadline", "response_user_id", "response_warned"],
+            [row[0] for row in given])
+        return len(timed)
+
+    @api.model
+    def _rule_minutes(self, rule_ids):
+        """rule id -> response minutes, for the rules of ``rule_ids`` that have some."""
+        if not rule_ids:
+            return {}
+        self.env.cr.execute("""
+            SELECT id, response_minutes FROM sales_allocation_rule
+             WHERE id = ANY(%s::int[]) AND response_minutes > 0
+        """, [int_array(sorted(rule_ids))])
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _set_deadlines(self, rows, now):
+        """``rows``: (lead, owner, queue or None, minutes); one deadline per owner's
+        calendar and number of minutes, whatever the number of leads."""
+        if not rows:
+            return
+        now = to_datetime(now)
+        calendars = self.env["sales.allocation.worktime"].calendars(
+            {(user_id, queue_id) for _lead, user_id, queue_id, _minutes in rows}, now,
+            self._queue_calendars({row[2] for row in rows if row[2]}))
+        deadlines, values = {}, []
+        for lead_id, user_id, queue_id, minutes in rows:
+            calendar = calendars[(user_id, queue_id)][0]
+            key = (id(calendar), minutes)
+            if key not in deadlines:
+                deadlines[key] = self._deadline(calendar, now, minutes)
+            values.append((lead_id, user_id, fields.Datetime.to_string(deadlines[key])))
+        sql, params = unnest_sql(values, ["int", "int", "timestamp"])
+        self.env.cr.execute("""
+            UPDATE crm_lead l
+               SET response_deadline = v.deadline, response_user_id = v.user_id,
+                   response_warned = false
+              FROM """ + sql + """ AS v(id, user_id, deadline)
+             WHERE l.id = v.id
+        """, params)
+
+    @staticmethod
+    def _deadline(calendar, now, minutes):
+        """``minutes`` working minutes after ``now``; plain minutes when the owner has
+        no working time at all (a calendar without attendances)."""
+        try:
+            return worktime.add_working_minutes(calendar, now, minutes)
+        except ValueError:
+            return now + timedelta(minutes=minutes)
+
+    @api.model
+    def _queue_calendars(self, queue_ids):
+        """queue id -> the calendar of its members without one of their own."""
+        if not queue_ids:
+            return {}
+        self.env.cr.execute("""
+            SELECT q.id, COALESCE(q.resource_calendar_id, c.resource_calendar_id)
+              FROM sales_allocation_queue q
+              LEFT JOIN res_company c ON c.id = q.company_id
+             WHERE q.id = ANY(%s::int[])
+        """, [int_array(sorted(queue_ids))])
+        return dict(self.env.cr.fetchall())
+
+    # ------------------------------------------------------------------ the run
+
+    @api.model
+    @cron_retry
+    def _cron_run(self):
+        """Scheduled action (every minute): warn, then reassign, committing per batch."""
+        return self.run(commit=True)
+
+    @api.model
+    def run(self, now=None, commit=False):
+        """Warn the owners whose deadline has passed, reassign those warned longer ago
+        than the grace period; returns counts."""
+        started = time.time()
+        now = to_datetime(now) or fields.Datetime.from_string(fields.Datetime.now())
+        summary = {"warned": 0, "reassigned": 0, "cleared": 0}
+        last_id = 0
+        while True:
+            self.env.cr.execute(DUE_SQL, [now, last_id, RESPONSE_BATCH])
+            lead_ids = [row[0] for row in self.env.cr.fetchall()]
+            if not lead_ids:
+                break
+            for key, count in self._process(lead_ids, now).items():
+                summary[key] += count
+            if commit:
+                self.env["crm.lead"]._commit_batch()
+            last_id = lead_ids[-1]
+        summary["seconds"] = round(time.time() - started, 3)
+        if summary["warned"] or summary["reassigned"]:
+            _logger.info("sales_allocation speed-to-lead: %(warned)d warned, "
+                         "%(reassigned)d reassigned in %(seconds)ss", summary)
+        return summary
+
+    @api.model
+    def _process(self, lead_ids, now):
+        self.env.cr.execute("""
+            SELECT l.id, l.name, l.user_id, l.response_user_id, l.response_warned,
+                   l.response_deadline, l.allocation_rule_id, l.team_id,
+                   r.response_minutes, r.response_grace_minutes, r.target_type,
+                   r.queue_id, l.active AND COALESCE(l.probability, 0) < 100 AS open
+              FROM crm_lead l
+              LEFT JOIN sales_allocation_rule r ON r.id = l.allocation_rule_id
+             WHERE l.id = ANY(%s::int[])
+             ORDER BY l.id
+        """, [int_array(lead_ids)])
+        rows = self.env.cr.dictfetchall()
+        result = {"warned": 0, "reassigned": 0, "cleared": 0}
+        clear, warn, due = [], [], defaultdict(list)
+        for row in rows:
+            deadline = fields.Datetime.from_string(row["response_deadline"])
+            if (not row["open"] or not row["user_id"] or not row["response_minutes"]
+                    or row["user_id"] != row["response_user_id"]):
+                # Closed, released, passed on by someone else, or no deadline any
+                # more on its rule: nothing to wait for.
+                clear.append(row["id"])
+            elif not row["response_warned"]:
+                warn.append(row)
+            elif deadline + timedelta(minutes=row["response_grace_minutes"] or 0) <= now:
+                if row["target_type"] == "queue" and row["queue_id"]:
+                    due[row["queue_id"]].append(row)
+                else:
+                    clear.append(row["id"])
+        if warn:
+            self._warn(warn, now)
+            result["warned"] = len(warn)
+        for queue_id, queue_rows in sorted(due.items()):
+            moved, dropped = self._reassign(queue_id, queue_rows, now)
+            result["reassigned"] += moved
+            clear.extend(dropped)
+        if clear:
+            self.env.cr.execute("""
+                UPDATE crm_lead SET response_deadline = NULL, response_warned = false
+                 WHERE id = ANY(%s::int[])
+            """, [int_array(clear)])
+            result["cleared"] = len(clear)
+        self.env["crm.lead"].invalidate_cache(
+            ["response_deadline", "response_user_id", "response_warned"], lead_ids)
+        return result
+
+    # ------------------------------------------------------------------ warning
+
+    @api.model
+    def _warn(self, rows, now):
+        """One activity for each owner's overdue lead and a ``warned`` log row, in
+        the owner's language; set-based (``sales.allocation.reclaim._insert_warnings``)."""
+        owners = self.env["res.users"].sudo().browse({row["user_id"] for row in rows})
+        langs = {owner.id: owner.lang for owner in owners}
+        activity_rows, log_rows, localized = [], [], {}
+        for row in rows:
+            lang = langs.get(row["user_id"])
+            texts = localized.get(lang)
+            if texts is None:
+                # Translated once per language, not per lead.
+                texts = localized[lang] = self.with_context(lang=lang)._texts()
+            values = {"minutes": row["response_minutes"],
+                      "grace": row["response_grace_minutes"] or 0}
+            activity_rows.append((
+                row["id"], row["name"], row["user_id"], now.date(), texts["summary"],
+                texts["note"] % values))
+            log_rows.append(LogRow(
+                row["id"], row["user_id"], row["user_id"], "warned",
+                texts["warned"] % values, rule_id=row["allocation_rule_id"],
+                team_id=row["team_id"]))
+        self.env["sales.allocation.reclaim"]._insert_warnings(
+            activity_rows, now,
+            activity_type=self.env.ref("sales_allocation.mail_activity_type_first_response"))
+        self.env.cr.execute("UPDATE crm_lead SET response_warned = true "
+                            "WHERE id = ANY(%s::int[])",
+                            [int_array([row["id"] for row in rows])])
+        self.env["sales.allocation.ledger"].log(log_rows, now)
+        self._notify_leaders(rows)
+
+    @api.model
+    def _notify_leaders(self, rows):
+        """One note per team leader and run listing his team's overdue leads (the
+        team of the rule's queue, else the rule's), not one message per lead."""
+        self.env.cr.execute("""
+            SELECT r.id, COALESCE(qt.user_id, rt.user_id)
+              FROM sales_allocation_rule r
+              LEFT JOIN sales_allocation_queue q ON q.id = r.queue_id
+              LEFT JOIN crm_team qt ON qt.id = q.team_id
+              LEFT JOIN crm_team rt ON rt.id = r.team_id
+             WHERE r.id = ANY(%s::int[])
+        """, [int_array(sorted({row["allocation_rule_id"] for row in rows}))])
+        leaders = dict(self.env.cr.fetchall())
+        per_leader = defaultdict(list)
+        for row in rows:
+            leader_id = leaders.get(row["allocation_rule_id"])
+            if leader_id and leader_id != row["user_id"]:
+                per_leader[leader_id].append(row["name"] or "#%d" % row["id"])
+        for leader in self.env["res.users"].sudo().browse(list(per_leader)).exists():
+            names = per_leader[leader.id]
+            texts = self.with_context(lang=leader.lang)._texts()
+            shown = ", ".join(names[:MAX_NAMED_LEADS]) + (
+                ", ..." if len(names) > MAX_NAMED_LEADS else "")
+            leader.partner_id.with_context(mail_create_nosubscribe=True).message_post(
+                body=html_escape(texts["leader"] % {"count": len(names), "leads": shown}),
+                subject=texts["summary"], partner_ids=[leader.partner_id.id],
+                subtype="mail.mt_note", message_type="notification")
+
+    @api.model
+    def _texts(self):
+        return {
+            "summary": _("First response overdue"),
+            "note": _("No first response in %(minutes)d working minutes: answer it now. "
+                      "Without an answer within %(grace)d minutes the lead goes to the "
+                      "next member of the queue."),
+            "warned": _("No first response in %(minutes)d working minutes: the owner "
+                        "is warned."),
+            "lapsed": _("No first response in %(minutes)d working minutes."),
+            "picked": _("Queue \"%(queue)s\" gave it to %(user)s."),
+            "leader": _("%(count)d leads of your team got no first response in time; "
+                        "their owners are warned: %(leads)s"),
+        }
+
+    # ------------------------------------------------------------------ passing on
+
+    @api.model
+    def _reassign(self, queue_id, rows, now):
+        """Pass the lapsed leads of ``rows`` to the next members of ``queue_id`` who can
+        take them; returns (leads moved, ids whose deadline ends here: nobody else
+        could ever take them)."""
+        turns = self.env["sales.allocation.turns"]
+        gather = self.env["sales.allocation.gather"]
+        queue_set = turns.load({queue_id}, at=now)
+        queue = queue_set.queues.get(queue_id)
+        if queue is None:
+            return 0, [row["id"] for row in rows]
+        lapsed = self._lapsed_owners([row["id"] for row in rows])
+        users = [member.user_id for member in queue.members]
+        loads = gather._open_lead_counts(users)
+        user_active = gather._user_active(set(users))
+
+        def decide(reserved):
+            others = reserved(users)
+            for member in queue.members:
+                member.load = loads.get(member.user_id, 0) + others.get(member.user_id, 0)
+            picks, waiting = {}, set()
+            for row in rows:
+                excluded = lapsed.get(row["id"], set()) | {row["user_id"]}
+                member, skipped = clocks.pick_excluding(queue, excluded, user_active)
+                if member is not None:
+                    picks[row["id"]] = member.user_id
+                elif any(why in rotation.AWAY for _user, why in skipped):
+                    waiting.add(row["id"])  # a shift will start: try again then
+            return (picks, waiting), Counter(picks.values())
+
+        picks, waiting = turns.take(queue_set, decide)
+        names = self.env["sales.allocation.reasons"].names("res.users", set(picks.values()))
+        texts = self._texts()
+        moves, restart = [], []
+        for row in rows:
+            user_id = picks.get(row["id"])
+            if not user_id:
+                continue
+            moves.append(Move(
+                row["id"], user_id, row["user_id"], "reassigned", "allocated",
+                "%s %s" % (texts["lapsed"] % {"minutes": row["response_minutes"]},
+                           texts["picked"] % {"queue": queue.name,
+                                              "user": names.get(user_id, "")}),
+                team_id=queue_set.teams.get(queue_id), rule_id=row["allocation_rule_id"],
+                queue_id=queue_id))
+            restart.append((row["id"], user_id, queue_id, row["response_minutes"]))
+        self.env["sales.allocation.ledger"].move(moves, now)
+        # The new owner has the same time to answer, on his own calendar.
+        self._set_deadlines(restart, now)
+        dropped = [row["id"] for row in rows
+                   if row["id"] not in picks and row["id"] not in waiting]
+        return len(moves), dropped
+
+    @api.model
+    def _lapsed_owners(self, lead_ids):
+        """lead id -> the reps a speed-to-lead reassignment took it from before."""
+        self.env.cr.execute("""
+            SELECT lg.lead_id, lg.previous_user_id FROM sales_allocation_log lg
+             WHERE lg.lead_id = ANY(%s::int[]) AND lg.event = 'reassigned'
+               AND lg.author_id IS NOT NULL AND lg.previous_user_id IS NOT NULL
+               AND EXISTS (SELECT 1 FROM sales_allocation_log w
+                            WHERE w.lead_id = lg.lead_id AND w.event = 'warned'
+                              AND w.user_id = lg.previous_user_id
+                              AND w.pool_id IS NULL AND w.id < lg.id)
+        """, [int_array(lead_ids)])
+        result = defaultdict(set)
+        for lead_id, user_id in self.env.cr.fetchall():
+            result[lead_id].add(user_id)
+        return result
