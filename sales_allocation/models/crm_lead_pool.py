@@ -257,7 +257,8 @@ class CrmLead(models.Model):
         if not pool.cooldown_days:
             return
         since = now - timedelta(days=pool.cooldown_days)
-        given_back = self._pool_given_back([row["id"] for row in rows], since, user.id)
+        given_back = self.env["sales.allocation.log"]._given_back(
+            [row["id"] for row in rows], since, user.id)
         for row in rows:
             when = given_back.get(row["id"], {}).get(user.id)
             if when:
@@ -307,34 +308,6 @@ class CrmLead(models.Model):
                     "claim again.") % {
                         "held": held, "limit": pool.max_open_leads, "pool": pool.name,
                         "asked": _(" (you asked for %d more)") % count if count > 1 else ""})
-
-    @api.model
-    def _pool_given_back(self, lead_ids, since, user_id=None):
-        """lead id -> {user id: the last time he released it or had it reclaimed},
-        counting only give-backs after ``since``."""
-        query = """
-            SELECT lead_id, previous_user_id, max(date) FROM sales_allocation_log
-             WHERE lead_id IN %s AND event IN ('released', 'reclaimed')
-               AND previous_user_id IS NOT NULL AND date > %s
-        """
-        params = [tuple(lead_ids), since]
-        if user_id:
-            query += " AND previous_user_id = %s"
-            params.append(user_id)
-        self.env.cr.execute(query + " GROUP BY lead_id, previous_user_id", params)
-        result = defaultdict(dict)
-        for lead_id, given_by, when in self.env.cr.fetchall():
-            result[lead_id][given_by] = to_datetime(when)
-        return result
-
-    @api.model
-    def _pool_cooldown_users(self, lead_ids, cooldown_days, now):
-        """lead id -> ids of the users in cooldown on it at ``now``."""
-        if not cooldown_days or not lead_ids:
-            return {}
-        since = now - timedelta(days=cooldown_days)
-        return {lead_id: set(users) for lead_id, users in
-                self._pool_given_back(lead_ids, since).items()}
 
     def _pool_give(self, rows_by_pool, user, now, state, event, template):
         """Make ``user`` the owner of these locked pool leads (claim, assignment): the

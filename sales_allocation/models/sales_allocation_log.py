@@ -1,10 +1,12 @@
 # Copyright 2026 sales_allocation contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from collections import Counter
+from collections import Counter, defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
 
 from ..concurrency import cron_retry
+from ..dates import to_datetime
 
 EVENTS = [
     ("assigned", "Assigned"),
@@ -107,3 +109,33 @@ class SalesAllocationLog(models.Model):
             user.partner_id.with_context(lang=user.lang)._sales_allocation_digest(
                 per_user[user.id])
         return dict(per_user)
+
+    # ------------------------------------------------------------------ give-backs
+
+    @api.model
+    def _given_back(self, lead_ids, since, user_id=None):
+        """lead id -> {user id: the last time he released it or had it reclaimed},
+        counting only give-backs after ``since``."""
+        query = """
+            SELECT lead_id, previous_user_id, max(date) FROM sales_allocation_log
+             WHERE lead_id IN %s AND event IN ('released', 'reclaimed')
+               AND previous_user_id IS NOT NULL AND date > %s
+        """
+        params = [tuple(lead_ids), since]
+        if user_id:
+            query += " AND previous_user_id = %s"
+            params.append(user_id)
+        self.env.cr.execute(query + " GROUP BY lead_id, previous_user_id", params)
+        result = defaultdict(dict)
+        for lead_id, given_by, when in self.env.cr.fetchall():
+            result[lead_id][given_by] = to_datetime(when)
+        return result
+
+    @api.model
+    def _cooldown_users(self, lead_ids, cooldown_days, now):
+        """lead id -> ids of the users in cooldown on it at ``now``."""
+        if not cooldown_days or not lead_ids:
+            return {}
+        since = now - timedelta(days=cooldown_days)
+        return {lead_id: set(users) for lead_id, users in
+                self._given_back(lead_ids, since).items()}

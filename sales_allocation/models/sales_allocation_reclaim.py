@@ -252,7 +252,7 @@ class SalesAllocationReclaim(models.AbstractModel):
             return {}
         users = [member.user_id for member in queue.members]
         loads = self.env["sales.allocation.gather"]._open_lead_counts(users)
-        cooling = self.env["crm.lead"]._pool_cooldown_users(
+        cooling = self.env["sales.allocation.log"]._cooldown_users(
             [row["id"] for row in due], pool.cooldown_days, now)
         user_active = self.env["sales.allocation.gather"]._user_active(set(users))
         # lead id -> the members passed over, as the engine's 'skipped' reasons (the

@@ -180,6 +180,10 @@ class SalesAllocationTurns(models.AbstractModel):
         cr = sql_db.db_connect(self.env.cr.dbname).cursor(serialized=False)
         try:
             cr.execute("SET LOCAL lock_timeout = %s", [LOCK_TIMEOUT])
+            # No wait for the disk at this commit: the caller's own commit, later,
+            # flushes the log up to it; a crash before that loses the caller's work
+            # and this turn together.
+            cr.execute("SET LOCAL synchronous_commit = off")
             yield cr
             # The side transaction's own connection, never the caller's: its turn is
             # committed at once (the module's docstring says why).

@@ -246,17 +246,7 @@ def _database_problem(db):
 
 @pytest.fixture(scope="session")
 def odoo_server():
-    db = os.environ.get("SA_RPC_DB")
-    if not db:
-        pytest.exit(
-            "SA_RPC_DB is not set: give the database the RPC tests run against, e.g.\n"
-            "  SA_RPC_DB=sales_allocation .venv/bin/python -m pytest -q tests/rpc\n"
-            "(`make test` sets it to a copy of its throw-away database).", returncode=4)
-    # Odoo started with -d on a missing or empty database would quietly create and
-    # initialise one: refuse instead.
-    problem = _database_problem(db)
-    if problem:
-        pytest.exit("SA_RPC_DB=%s: %s" % (db, problem), returncode=4)
+    db = rpc_database()
     server = OdooServer(
         db,
         workers=int(os.environ.get("SA_RPC_WORKERS", "2")),
@@ -298,6 +288,8 @@ def rpc_database():
             "SA_RPC_DB is not set: give the database the RPC tests run against, e.g.\n"
             "  SA_RPC_DB=sales_allocation .venv/bin/python -m pytest -q tests/rpc\n"
             "(`make test` sets it to a copy of its throw-away database).", returncode=4)
+    # Odoo started with -d on a missing or empty database would quietly create and
+    # initialise one: refuse instead.
     problem = _database_problem(db)
     if problem:
         pytest.exit("SA_RPC_DB=%s: %s" % (db, problem), returncode=4)

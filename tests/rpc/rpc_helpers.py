@@ -570,8 +570,7 @@ def refusal_counts(messages):
 def replay_claims(rows):
     """Replay claim/release/reclaim log rows (lead, event, user, previous user; in id
     order); fail on any move that starts from the wrong owner (a lead with two owners).
-    Returns {lead: final owner} (None: back in the pool). The logic of
-    test_concurrency_rpc.replay_ownership."""
+    Returns {lead: final owner} (None: back in the pool)."""
     owner = {}
     for lead_id, event, user_id, previous_id in rows:
         current = owner.get(lead_id)

@@ -17,7 +17,7 @@ import pytest
 from conftest import OdooServer
 from rpc_helpers import (
     client, insert_backlog, insert_due_pool_leads, make_queue, make_rule, make_tag,
-    make_user, run_cli, run_threads, unique, wait_until, xmlid)
+    make_user, replay_claims, run_cli, run_threads, unique, wait_until, xmlid)
 from sales_allocation_client import OdooError, TransportError
 
 
@@ -193,21 +193,7 @@ def test_backlog_cron_retries_a_transaction_conflict(crew):
 
 # ---------------------------------------------------------------------- claims
 
-def replay_ownership(rows):
-    """Replay claim/release/reclaim log rows (in id order) of each lead; fail on any
-    move that starts from the wrong owner. Returns {lead: final owner}."""
-    owner = {}
-    for lead_id, event, user_id, previous_id in rows:
-        current = owner.get(lead_id)
-        if event == "claimed":
-            assert current is None and previous_id is None, (
-                "lead %s claimed by %s while %s held it" % (lead_id, user_id, current))
-            owner[lead_id] = user_id
-        elif event in ("released", "reclaimed"):
-            assert current is not None and previous_id == current, (
-                "lead %s %s from %s but %s held it" % (lead_id, event, previous_id, current))
-            owner[lead_id] = None
-    return owner
+replay_ownership = replay_claims
 
 
 def test_stress_many_reps_claiming_a_shared_set(crew):

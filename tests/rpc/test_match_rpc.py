@@ -1,23 +1,12 @@
 """Issue 14 through a running server over XML-RPC: the contract's fields, a new lead
 routed to the owner of its match, a claim refused because another rep follows the
 customer, and a rep reading a masked pool lead until he claims it."""
-import uuid
 import xmlrpc.client
 
 import pytest
+from rpc_helpers import unique, xmlid
 
 WARNING_FAULT = 2  # a UserError
-
-
-def unique(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
-
-
-def xmlid(server, full_id):
-    module, name = full_id.split(".")
-    [found] = server.execute("ir.model.data", "search_read",
-                             [("module", "=", module), ("name", "=", name)], fields=["res_id"])
-    return found["res_id"]
 
 
 def make_rep(server, team_id):

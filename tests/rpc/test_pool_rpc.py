@@ -9,25 +9,14 @@ retried call must answer with a clear refusal (a warning fault), never a server 
 """
 import threading
 import time
-import uuid
 import xmlrpc.client
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
+from rpc_helpers import unique, xmlid
 
 WARNING_FAULT = 2  # odoo.service.wsgi_server.RPC_FAULT_CODE_WARNING: a UserError
-
-
-def unique(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
-
-
-def xmlid(server, full_id):
-    module, name = full_id.split(".")
-    [found] = server.execute("ir.model.data", "search_read",
-                             [("module", "=", module), ("name", "=", name)], fields=["res_id"])
-    return found["res_id"]
 
 
 def make_rep(server, team_id, prefix="pool-rep"):
