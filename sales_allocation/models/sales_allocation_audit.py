@@ -51,13 +51,16 @@ class AuditedMixin(models.AbstractModel):
         if not names or self.env.context.get("mail_notrack") \
                 or self.env.context.get("tracking_disable"):
             return super(AuditedMixin, self).write(vals)
-        before = {record.id: {name: record[name].mapped("display_name") for name in names}
+        # The names whoever reads (a pool's claimers may be users of other companies).
+        before = {record.id: {name: record[name].sudo().mapped("display_name")
+                              for name in names}
                   for record in self}
         result = super(AuditedMixin, self).write(vals)
         for record in self:
             lines = []
             for name in names:
-                old, new = before[record.id][name], record[name].mapped("display_name")
+                old = before[record.id][name]
+                new = record[name].sudo().mapped("display_name")
                 if old != new:
                     lines.append(_("%(field)s: %(old)s → %(new)s") % {
                         "field": self._fields[name].get_description(self.env)["string"],
@@ -206,7 +209,8 @@ class SalesAllocationQueueMember(models.Model):
         field = self._fields[name]
         value = self[name]
         if field.type == "many2one":
-            return value.display_name or ""
+            # A member may be a user of another company: his name, whoever reads.
+            return value.sudo().display_name or ""
         if field.type == "boolean":
             return _("yes") if value else _("no")
         if name in self._audit_caps and not value:
@@ -221,7 +225,7 @@ class SalesAllocationQueueMember(models.Model):
         member = super(SalesAllocationQueueMember, self).create(vals)
         if not self._audit_off():
             member.queue_id._audit_note([_("Member added: %(user)s (%(values)s)") % {
-                "user": member.user_id.display_name,
+                "user": member.user_id.sudo().display_name,
                 "values": ", ".join("%s %s" % (member._audit_label(name),
                                                member._audit_value(name))
                                     for name in self._audit_fields[1:]
@@ -244,7 +248,7 @@ class SalesAllocationQueueMember(models.Model):
                 if old != new:
                     notes.setdefault(member.queue_id, []).append(
                         _("%(user)s: %(field)s %(old)s → %(new)s") % {
-                            "user": member.user_id.display_name,
+                            "user": member.user_id.sudo().display_name,
                             "field": member._audit_label(name), "old": old, "new": new})
         for queue, lines in notes.items():
             queue._audit_note(lines)
@@ -256,7 +260,7 @@ class SalesAllocationQueueMember(models.Model):
         if not self._audit_off():
             for member in self:
                 notes.setdefault(member.queue_id, []).append(
-                    _("Member removed: %s") % member.user_id.display_name)
+                    _("Member removed: %s") % member.user_id.sudo().display_name)
         result = super(SalesAllocationQueueMember, self).unlink()
         for queue, lines in notes.items():
             if queue.exists():
