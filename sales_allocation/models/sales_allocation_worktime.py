@@ -186,12 +186,22 @@ class SalesAllocationWorktime(models.AbstractModel):
         held = [decision.lead_id for decision in decisions
                 if decision.reasons and decision.reasons[-1][0] == "held"]
         lead_ids = [decision.lead_id for decision in decisions]
+        written = 0
+        if held:
+            self.env.cr.execute("""
+                UPDATE crm_lead SET allocation_held = TRUE
+                 WHERE id = ANY(%s::int[]) AND allocation_held IS NOT TRUE
+            """, [int_array(held)])
+            written += self.env.cr.rowcount
+        # Only the rows flagged before are written (NULL reads as not held): a batch
+        # of new leads is not rewritten for nothing.
         self.env.cr.execute("""
-            UPDATE crm_lead SET allocation_held = (id = ANY(%s::int[]))
-             WHERE id = ANY(%s::int[])
-               AND allocation_held IS DISTINCT FROM (id = ANY(%s::int[]))
-        """, [int_array(held), int_array(lead_ids), int_array(held)])
-        if self.env.cr.rowcount:
+            UPDATE crm_lead SET allocation_held = FALSE
+             WHERE id = ANY(%s::int[]) AND allocation_held
+               AND id <> ALL(%s::int[])
+        """, [int_array(lead_ids), int_array(held)])
+        written += self.env.cr.rowcount
+        if written:
             self.env["crm.lead"].invalidate_cache(["allocation_held"], lead_ids)
 
     # ------------------------------------------------------------------ texts
