@@ -12,10 +12,11 @@ import time
 from collections import Counter, defaultdict
 
 from odoo import _, api, fields, models
+from odoo.tools import split_every
 
 from ..dates import to_datetime
 from ..engine import reclaim as clocks
-from ..sql import values_sql
+from ..sql import int_array, values_sql
 from .sales_allocation_ledger import LogRow, Move
 from .sales_allocation_run import recorded_run
 
@@ -28,16 +29,19 @@ WARN_DUE_SQL = """
     SELECT l.id FROM crm_lead l
      WHERE l.reclaim_warn_date <= %%s
        AND l.reclaim_warned_deadline IS DISTINCT FROM l.reclaim_deadline
-       AND l.reclaim_deadline > %%s AND l.id > %%s%s
+       AND l.reclaim_deadline > %%s%s
      ORDER BY l.id"""
 # Owned pool leads whose deadline has come: partial index crm_lead_reclaim_deadline_idx.
 RECLAIM_DUE_SQL = """
     SELECT l.id FROM crm_lead l
-     WHERE l.reclaim_deadline <= %%s AND l.id > %%s%s
+     WHERE l.reclaim_deadline <= %%s%s
      ORDER BY l.id"""
-# One batch, locked; a lead another run holds is skipped, not waited for. NO KEY
-# UPDATE is the lock an UPDATE of the lead takes: log rows may still reference it.
-BATCH_SQL = " LIMIT %s FOR NO KEY UPDATE OF l SKIP LOCKED" % RECLAIM_BATCH
+# One batch of them, locked when its turn comes; a lead another run holds is skipped,
+# not waited for. NO KEY UPDATE is the lock an UPDATE of the lead takes: log rows may
+# still reference it.
+BATCH_SQL = " FOR NO KEY UPDATE OF l SKIP LOCKED"
+LOCK_BATCH_SQL = ("SELECT l.id FROM crm_lead l WHERE l.id = ANY(%s::int[]) ORDER BY l.id"
+                  + BATCH_SQL)
 
 
 class SalesAllocationReclaim(models.AbstractModel):
@@ -52,7 +56,7 @@ class SalesAllocationReclaim(models.AbstractModel):
         Due leads are found through two partial indexes (``crm_lead_pool.init``), so the
         cost follows the number of due leads, not the size of the table. Batch by
         batch (``RECLAIM_BATCH`` leads, in id order), each batch locked ``FOR NO KEY
-        UPDATE SKIP LOCKED`` when it is read: a second run at the same time skips
+        UPDATE SKIP LOCKED`` when its turn comes: a second run at the same time skips
         those leads (or, if they moved after its snapshot, fails to serialize and
         changes nothing); a lead's move and its log rows are written in the same
         transaction. With ``commit`` (the scheduled action) each batch is committed:
@@ -84,17 +88,21 @@ class SalesAllocationReclaim(models.AbstractModel):
 
     def _batches(self, query, params, pool_params, commit):
         """Yield the due lead ids batch by batch, each locked (see ``run``); the
-        previous batch is committed first when ``commit``."""
-        last_id = 0
-        while True:
-            self.env.cr.execute(query + BATCH_SQL, params + [last_id] + pool_params)
+        previous batch is committed first when ``commit``.
+
+        The due ids are read first, through the partial index, without a lock: a
+        keyset query with ``ORDER BY id LIMIT`` would let PostgreSQL walk the primary
+        key through every lead of the table to find a few due ones. Each batch is
+        then locked; the callers check each lead's timers again once it is locked."""
+        self.env.cr.execute(query, params + pool_params)
+        due = [row[0] for row in self.env.cr.fetchall()]
+        for chunk in split_every(RECLAIM_BATCH, due):
+            self.env.cr.execute(LOCK_BATCH_SQL, [int_array(chunk)])
             lead_ids = [row[0] for row in self.env.cr.fetchall()]
-            if not lead_ids:
-                return
-            yield lead_ids
-            if commit:
-                self.env["crm.lead"]._commit_batch()
-            last_id = lead_ids[-1]
+            if lead_ids:
+                yield lead_ids
+                if commit:
+                    self.env["crm.lead"]._commit_batch()
 
     def _lead_rows(self, lead_ids):
         """The facts the reclaim run needs about locked leads, by pool."""

@@ -556,8 +556,8 @@ class TestReclaim(PoolCase):
         cr.execute("SET LOCAL enable_seqscan = off")
         plans = {}
         for name, query, params in (
-                ("warn", WARN_DUE_SQL % "", [datetime.utcnow()] * 2 + [0]),
-                ("due", RECLAIM_DUE_SQL % "", [datetime.utcnow(), 0])):
+                ("warn", WARN_DUE_SQL % "", [datetime.utcnow()] * 2),
+                ("due", RECLAIM_DUE_SQL % "", [datetime.utcnow()])):
             cr.execute("EXPLAIN " + query + BATCH_SQL, params)
             plans[name] = "\n".join(row[0] for row in cr.fetchall())
         cr.execute("RESET enable_seqscan")
