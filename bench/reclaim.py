@@ -24,6 +24,14 @@ WARN_DAYS = 1
 POOL_SHARE = 0.1  # the table's share of owned pool leads (due ones included)
 PENDING = "pending: pool not built"
 
+# The crm_lead columns of the owned pool leads both fillers write, in their rows' order.
+LEAD_COLUMNS = (
+    "id", "name", "type", "active", "company_id", "country_id", "probability",
+    "user_id", "allocation_state", "pool_id", "owner_activity_date", "date_open",
+    "reclaim_deadline", "reclaim_warn_date", "reclaim_timer",
+    "reclaim_warned_deadline", "create_date", "write_date", "create_uid", "write_uid",
+)
+
 
 def reclaim_method(env):
     """Whether the pool's scheduled reclaim exists in this database's code."""
@@ -69,12 +77,7 @@ def fill_table(env, done, table_size, due_fraction, seed=3):
             lead_id, "Bench table lead %d" % index, "lead", True, done.company_id,
             rnd.choice(countries), 10.0, user_id, "allocated", pool_id, activity,
             activity or now, deadline, warn_from, timer, warned, now, now, 1, 1))
-    copy_rows(env.cr, "crm_lead", (
-        "id", "name", "type", "active", "company_id", "country_id", "probability",
-        "user_id", "allocation_state", "pool_id", "owner_activity_date", "date_open",
-        "reclaim_deadline", "reclaim_warn_date", "reclaim_timer",
-        "reclaim_warned_deadline", "create_date", "write_date", "create_uid", "write_uid",
-    ), rows)
+    copy_rows(env.cr, "crm_lead", LEAD_COLUMNS, rows)
     env["crm.lead"].invalidate_cache()
     return n_due
 
@@ -103,11 +106,6 @@ def insert_due_leads(env, done, pool_id, owners, count, seed=4):
             rnd.choice(countries), 10.0, owners[index % len(owners)], "allocated",
             pool_id, activity, activity, deadline, warn_from, timer, deadline, now, now,
             1, 1))
-    copy_rows(env.cr, "crm_lead", (
-        "id", "name", "type", "active", "company_id", "country_id", "probability",
-        "user_id", "allocation_state", "pool_id", "owner_activity_date", "date_open",
-        "reclaim_deadline", "reclaim_warn_date", "reclaim_timer",
-        "reclaim_warned_deadline", "create_date", "write_date", "create_uid", "write_uid",
-    ), rows)
+    copy_rows(env.cr, "crm_lead", LEAD_COLUMNS, rows)
     env["crm.lead"].invalidate_cache()
     return count

@@ -211,15 +211,16 @@ class SalesAllocationReclaim(models.AbstractModel):
         result = {"reclaimed": 0, "reallocated": 0}
         moves, log_rows = [], []
         for pool, rows in self._lead_rows(lead_ids):
-            due = [row for row in rows
-                   if self._status(pool, row, now).state == clocks.DUE]
+            # Each lead's timers once: they decide and they explain.
+            statuses = {row["id"]: self._status(pool, row, now) for row in rows}
+            due = [row for row in rows if statuses[row["id"]].state == clocks.DUE]
             if not due:
                 continue
             picks = {}
             if pool.reclaim_action == "queue" and pool.reclaim_queue_id:
                 picks = self._reallocate(pool, due, now)
             for row in due:
-                reason = pool._reason(self._status(pool, row, now))
+                reason = pool._reason(statuses[row["id"]])
                 pick = picks.get(row["id"])
                 if pick:
                     # Two log rows: taken from the owner, given to the queue's pick.
