@@ -54,6 +54,11 @@ class SalesAllocationQueue(models.Model):
                 date timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
                 PRIMARY KEY (xid, user_id)
             );
+            -- The order in which the turns were taken (drawn under the rotation lock):
+            -- the log rows are written later, by each caller's own transaction, so
+            -- their ids do not show it.
+            ALTER TABLE sales_allocation_reservation
+                ADD COLUMN IF NOT EXISTS turn bigserial;
         """)
 
     def _compute_last_user_id(self):

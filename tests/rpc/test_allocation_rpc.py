@@ -161,7 +161,9 @@ def test_malformed_calls_fault_clearly_and_the_server_keeps_serving(odoo_server,
 
 def test_concurrent_creates_keep_the_rotation_exact(odoo_server, setup):
     """Two clients create leads at once on a prefork server: every turn is taken once,
-    in the order the queue was locked (the log rows are written under the lock)."""
+    in the order the rotation was locked. The log rows are written afterwards by each
+    create's own transaction (their ids may interleave); the turn order is the one the
+    side transactions recorded, under the lock, with each create's transaction id."""
     _reset_rotation(odoo_server, setup)
     per_thread = 8
     created, errors = [], []
@@ -186,6 +188,14 @@ def test_concurrent_creates_keep_the_rotation_exact(odoo_server, setup):
     owners = _owners(odoo_server, created)
     assert Counter(owners) == {rep_a: per_thread, rep_b: per_thread}
     rows = odoo_server.sql(
-        "SELECT user_id FROM sales_allocation_log WHERE lead_id IN %s AND event = 'assigned'"
-        " ORDER BY id", [tuple(created)])
-    assert [row[0] for row in rows] == [rep_a, rep_b] * per_thread
+        "SELECT user_id FROM sales_allocation_log WHERE lead_id IN %s AND event = 'assigned'",
+        [tuple(created)])
+    assert Counter(row[0] for row in rows) == {rep_a: per_thread, rep_b: per_thread}
+    # Each create is one transaction giving one lead: its reservation row is its turn.
+    turns = odoo_server.sql(
+        "SELECT r.user_id, l.user_id FROM sales_allocation_reservation r"
+        "  JOIN crm_lead l ON l.xmin::text::bigint = r.xid %% 4294967296"
+        " WHERE l.id IN %s ORDER BY r.turn", [tuple(created)])
+    assert len(turns) == 2 * per_thread
+    assert all(given == owner for given, owner in turns), turns
+    assert [given for given, _owner in turns] == [rep_a, rep_b] * per_thread
