@@ -20,15 +20,40 @@ timer is named, since working the lead would not postpone it.  The owner is warn
 ``reclaim_timers`` depends on the stored dates and the pool settings only (never on
 ``now``), so the adapter can store its result and find due leads with an index;
 ``reclaim_status`` adds ``now`` to say where a lead stands and why.
+
+Working days.  Every function counting days takes an optional ``calendar``, an
+``engine.worktime.Calendar`` (its attendances, public holidays, make-up days and time
+zone).  ``None``: calendar days, ``N days after t`` is ``t + N * 24 hours``.  With a
+calendar the idle, holding, warning and cooldown days are working days, and
+
+    "N working days after t": the clock starts at s, the first working moment at or
+    after t (t itself during working time, else the next start of work).  The result
+    is the same local time of day as s (in the calendar's zone) on the N-th working
+    day strictly after s's local date, moved into that day's working time if that
+    day's hours differ: to its next start of work (the time falls before its hours or
+    in a break) or to the end of its work (the time is past its hours).
+
+A working day is a local date with working time left after the holidays (make-up
+days count).  E.g. over office hours 09:00-12:00, 13:00-18:00 from Monday to Friday:
+Monday 10:00 + 1 = Tuesday 10:00; Friday 10:00 + 1 = Monday 10:00; Saturday 10:00 + 1
+= Tuesday 09:00 (the clock starts Monday 09:00); Monday 20:00 + 1 = Wednesday 09:00;
+Monday 12:30 + 1 = Tuesday 13:00.  Across a DST change the wall clock is kept (Friday
+10:00 CET + 1 = Monday 10:00 CEST, 71 hours).  So a deadline, warning or cooldown end
+with a calendar falls on working time (or on the end of a day's work), and a later
+start never gives an earlier deadline.  "N working days before t" (the warning) is
+the mirror: counted back from the last working moment at or before t
+(``worktime.subtract_working_days``).  ``protect_days`` stays in calendar days.
 """
 from collections import namedtuple
-from datetime import datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from .rotation import Rotation
+from .worktime import add_working_days, is_working_day, next_start, subtract_working_days
 
 __all__ = [
     "IDLE", "HOLD", "Timers", "Status", "reclaim_timers", "reclaim_status",
-    "claim_day", "cooldown_end", "pick_excluding",
+    "claim_day", "cooldown_end", "pick_excluding", "add_days", "subtract_days",
+    "whole_days",
 ]
 
 IDLE = "idle"
@@ -55,22 +80,85 @@ def _idle_start(owner_activity_date, assigned_date):
     return max(owner_activity_date, assigned_date)
 
 
+def add_days(start, days, calendar=None):
+    """``days`` (an int >= 0) days after ``start`` (naive UTC): calendar days without
+    ``calendar``, else working days of ``calendar`` as the module docstring defines
+    them (from the first working moment at or after ``start``,
+    ``worktime.add_working_days``).  0 days: ``start`` itself.  ``ValueError``
+    (from the calendar) when it has no attendances or no working day within its
+    horizon."""
+    if not days:
+        return start
+    if calendar is None:
+        return start + timedelta(days=days)
+    return add_working_days(calendar, _clock_start(start, calendar), days)
+
+
+def _clock_start(start, calendar):
+    """The first working moment at or after ``start``; ``start`` itself when there is
+    none within the horizon (``add_working_days`` then raises the calendar's error)."""
+    first = next_start(calendar, start)
+    return start if first is None else first
+
+
+def subtract_days(end, days, calendar=None):
+    """``days`` (an int >= 0) days before ``end``: the mirror of ``add_days``
+    (``worktime.subtract_working_days`` with a calendar)."""
+    if not days:
+        return end
+    if calendar is None:
+        return end - timedelta(days=days)
+    return subtract_working_days(calendar, end, days)
+
+
+def whole_days(start, now, calendar=None):
+    """Whole days from ``start`` to ``now``: the largest ``n`` with
+    ``add_days(start, n, calendar) <= now``; ``None`` without ``start``.
+
+    Without a calendar, floored 24-hour days (negative when ``now`` is before
+    ``start``).  With one, working days (0 when ``now`` is before ``start``): Friday
+    10:00 to Monday 09:59 is 0 working days, to Monday 10:00 one.
+    """
+    if start is None:
+        return None
+    if calendar is None:
+        return int((now - start).total_seconds() // _DAY.total_seconds())
+    start = _clock_start(start, calendar)
+    if now <= start:
+        return 0
+    to_local = calendar.zone.to_local
+    first, last = to_local(start).toordinal(), to_local(now).toordinal()
+    # The working days after the clock start's local date up to now's: the n-th of
+    # them is where add_days(start, n) ends, so n or n - 1 whole days have passed.
+    count = sum(1 for ordinal in range(first + 1, last + 1)
+                if is_working_day(calendar, date.fromordinal(ordinal)))
+    if count and add_working_days(calendar, start, count) > now:
+        count -= 1
+    return count
+
+
+_whole_days = whole_days
+
+
 def reclaim_timers(owner_activity_date, assigned_date, idle_days=0, max_hold_days=0,
-                   warn_days=0, protect_days=0):
+                   warn_days=0, protect_days=0, calendar=None):
     """``Timers(deadline, warn_from, timer)`` for one owned pool lead.
 
     All three are ``None`` when no timer runs (both off, or no start date).
     ``protect_days``: a lead claimed or assigned (``assigned_date``) is not taken back
     before this many days have passed, whatever its timers say: the deadline is
-    pushed to the end of the protection.
+    pushed to the end of the protection.  ``calendar``: count ``idle_days``,
+    ``max_hold_days`` and ``warn_days`` in its working days (module docstring);
+    ``protect_days`` stays in calendar days.
     """
     candidates = []
     if max_hold_days and max_hold_days > 0 and assigned_date is not None:
-        candidates.append((assigned_date + timedelta(days=max_hold_days), 0, HOLD,
+        candidates.append((add_days(assigned_date, max_hold_days, calendar), 0, HOLD,
                            assigned_date))
     idle_start = _idle_start(owner_activity_date, assigned_date)
     if idle_days and idle_days > 0 and idle_start is not None:
-        candidates.append((idle_start + timedelta(days=idle_days), 1, IDLE, idle_start))
+        candidates.append((add_days(idle_start, idle_days, calendar), 1, IDLE,
+                           idle_start))
     if not candidates:
         return NO_TIMERS
     deadline, _rank, timer, started = min(candidates)
@@ -78,30 +166,25 @@ def reclaim_timers(owner_activity_date, assigned_date, idle_days=0, max_hold_day
         deadline = max(deadline, assigned_date + timedelta(days=protect_days))
     warn_from = None
     if warn_days and warn_days > 0:
-        warn_from = max(deadline - timedelta(days=warn_days), started)
+        warn_from = max(subtract_days(deadline, warn_days, calendar), started)
     return Timers(deadline, warn_from, timer)
 
 
-def _whole_days(start, now):
-    if start is None:
-        return None
-    return int((now - start).total_seconds() // _DAY.total_seconds())
-
-
 def reclaim_status(owner_activity_date, assigned_date, idle_days=0, max_hold_days=0,
-                   warn_days=0, now=None, protect_days=0):
+                   warn_days=0, now=None, protect_days=0, calendar=None):
     """Where an owned pool lead stands at ``now`` (required), and why.
 
     ``state``: ``'none'`` (no timer), ``'ok'``, ``'warn'`` (inside the warning window)
     or ``'due'`` (the deadline has come).  ``idle_days``/``held_days`` are whole days
-    since the idle clock and the hold clock started; ``limit_days`` is the limit of the
-    timer that fires, for messages such as "idle 4 days, limit 3".
+    (``whole_days``: working days with a ``calendar``) since the idle clock and the
+    hold clock started; ``limit_days`` is the limit of the timer that fires, for
+    messages such as "idle 4 days, limit 3".
     """
     if now is None:
         raise ValueError("reclaim_status needs now")
     deadline, warn_from, timer = reclaim_timers(
         owner_activity_date, assigned_date, idle_days, max_hold_days, warn_days,
-        protect_days)
+        protect_days, calendar)
     if deadline is None:
         state = NONE
     elif now >= deadline:
@@ -112,8 +195,9 @@ def reclaim_status(owner_activity_date, assigned_date, idle_days=0, max_hold_day
         state = OK
     limit = {IDLE: idle_days, HOLD: max_hold_days}.get(timer)
     return Status(state, deadline, warn_from, timer,
-                  _whole_days(_idle_start(owner_activity_date, assigned_date), now),
-                  _whole_days(assigned_date, now), limit)
+                  whole_days(_idle_start(owner_activity_date, assigned_date), now,
+                             calendar),
+                  whole_days(assigned_date, now, calendar), limit)
 
 
 def claim_day(now, zone=None):
@@ -172,12 +256,13 @@ def _day_start(day, zone):
     return after
 
 
-def cooldown_end(given_back_at, cooldown_days):
+def cooldown_end(given_back_at, cooldown_days, calendar=None):
     """When a rep who gave a lead back (released, or had it reclaimed) at
-    ``given_back_at`` may claim it again; ``None`` when there is no cooldown."""
+    ``given_back_at`` may claim it again; ``None`` when there is no cooldown.
+    ``calendar``: ``cooldown_days`` are working days of it (in the rep's zone)."""
     if given_back_at is None or not cooldown_days or cooldown_days <= 0:
         return None
-    return given_back_at + timedelta(days=cooldown_days)
+    return add_days(given_back_at, cooldown_days, calendar)
 
 
 def pick_excluding(queue, excluded=(), user_active=None):
@@ -195,6 +280,7 @@ def pick_excluding(queue, excluded=(), user_active=None):
              if member.user_id in excluded]
     for member, _available in saved:
         member.available = False
+        member.excluded = True  # kept out, not away: no catch-up owed for it
     try:
         rotation = Rotation({queue.id: queue}, user_active)
         member, skipped = rotation.pick(queue.id)
@@ -202,6 +288,7 @@ def pick_excluding(queue, excluded=(), user_active=None):
     finally:
         for saved_member, available in saved:
             saved_member.available = available
+            saved_member.excluded = False
     skipped = tuple((user_id, COOLDOWN if user_id in excluded else why)
                     for user_id, why in skipped)
     return member, skipped

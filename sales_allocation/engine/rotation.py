@@ -27,9 +27,57 @@ Strategies (ties are always broken in cyclic member order starting right AFTER
 ``'least_loaded'``  the eligible member with the lowest ``load``.
 
 Picking mutates the state the adapter persists: ``queue.last_user_id``,
-``Member.load`` (+1 for the chosen user) and, for weighted queues,
+``Member.load`` (+1 for the chosen user), for weighted queues
 ``Member.current_weight`` (written back by ``Rotation.flush()``; ``allocate`` and
-``pick`` call it).
+``pick`` call it) and, for queues that catch up, ``Queue.turn_weight``,
+``Member.missed``, ``Member.credit`` and ``Member.payback_weight`` (set at once).
+
+Catch-up after absence (``Queue.catch_up``, weighted and least-loaded queues only;
+sequential queues ignore it: a member away simply loses his turns).  Without it
+(the default) nothing below happens: an away member is skipped, a weighted member's
+``current_weight`` does not move while he is away, and least loaded compares open
+leads only.  With it, a member away keeps a count of the leads he missed
+(``Member.missed``) and gets them back gradually when he returns:
+
+Away means skipped as ``'unavailable'`` (unless ``Member.excluded``: a caller that
+keeps a rep out of one pick, a reclaim cooldown or a rep leaving a territory),
+``'on_leave'`` or ``'off_shift'``.  Archived members and members at a cap (``'cap'``,
+``'new_cap'``) are not away: they count nothing.  Only leads the queue itself gives
+count (not a lead given to a user directly, nor one the queue could not place).
+Missed leads are counted per queue, in the queue's own rotation state.
+
+Counting, weighted.  ``T`` is the total weight of the members at work (eligible) and
+away.  For every lead the queue gives, each away member adds his weight to
+``Member.credit``; each time it reaches ``T`` it gives back ``T`` and ``missed``
+grows by one.  So of ``n`` leads given while he is away (``T`` unchanged) he missed
+exactly ``floor(n * weight / T)``; the remainder is kept for his next absence.
+
+Counting, least loaded.  A member's effective load is ``load + missed``.  After
+every lead the queue gives, an away member whose effective load is below the lowest
+effective load of the members at work is raised to it (``missed`` grows by the
+difference).  So ``missed`` is how far he fell behind the least loaded member at
+work, and he comes back level with him.  At work, least loaded compares effective
+loads too: what he is still owed counts as taken, so he is not given every lead at
+once when he returns (what least loaded does without catch-up: ``missed`` is 0).
+
+Giving back.  While members at work are owed leads (``missed > 0``), each has a
+payback seat of his own weight beside the queue's turn seat, whose weight is the
+total weight of the members at work.  For every lead a smooth weighted round-robin
+between these seats (current weights: ``Queue.turn_weight`` and
+``Member.payback_weight``; ties: the turn seat, then the members' order) decides: the
+turn seat lets the strategy choose as without catch-up; a payback seat gives the
+lead to its member and ``missed`` drops by one.  A payback seat never wins the lead
+right after one its member got (``last_user_id``): the turn seat or another seat
+takes it, and his seat, still growing, wins a later one.  So he gets back at most
+his weight's worth of missed leads per ``S`` leads (``S``: the turn seat's weight
+plus the weights being paid back; exactly that unless his seat is held back), on top
+of his normal turns, and a lead given back never comes straight after a lead of his
+(one of his normal turns may follow it), until ``missed`` is 0.  With 3:1,
+the 1 away for 8 leads misses 2; back, he gets leads 2, 4, 7, 9 and 12 after his
+return (2 paid back, the rest his turns) instead of 2, 6 and 10.  A seat closes (its
+weight to 0) when it is paid; with no seat open the turn seat's weight is 0; nothing
+is paid back while only one member is at work.  Owed members away again keep their
+seat's weight frozen.
 
 Shared loads.  A ``Rotation`` covers all the queues of one allocation run.  It keeps
 every ``Member`` object of a user at the same ``load`` (the highest one given, since
@@ -90,11 +138,22 @@ class Member(object):
     user's open leads in all teams; ``current_weight`` is the weighted state."""
 
     __slots__ = ("user_id", "weight", "max_open", "available", "active", "load",
-                 "current_weight", "absence", "new_left")
+                 "current_weight", "absence", "new_left", "missed", "credit",
+                 "payback_weight", "excluded")
 
     def __init__(self, user_id, weight=1, max_open=0, available=True, active=True,
-                 load=0, current_weight=0, absence=None, new_left=None):
+                 load=0, current_weight=0, absence=None, new_left=None, missed=0,
+                 credit=0, payback_weight=0, excluded=False):
         self.user_id = user_id
+        # Catch-up state (see "Catch-up after absence"): leads missed while away and
+        # not given back yet, the weighted count's remainder, the payback seat's
+        # current weight.  Read and moved only in queues that catch up.
+        self.missed = missed
+        self.credit = credit
+        self.payback_weight = payback_weight
+        # Kept out by the caller for this pick only (with ``available`` False):
+        # skipped as unavailable but not away, so he counts no missed lead.
+        self.excluded = excluded
         # How many more new leads he may get in this run under his daily and weekly
         # caps (the adapter counts what he got today and this week); None: no cap.
         # Every lead given to him counts, as for ``load``; at 0 he is skipped.
@@ -116,9 +175,11 @@ class Member(object):
 class Queue(object):
     """A rotation queue.  A user appears at most once in ``members``."""
 
-    __slots__ = ("id", "strategy", "members", "last_user_id", "name", "hold")
+    __slots__ = ("id", "strategy", "members", "last_user_id", "name", "hold",
+                 "catch_up", "turn_weight")
 
-    def __init__(self, id, strategy, members, last_user_id=None, name="", hold=False):
+    def __init__(self, id, strategy, members, last_user_id=None, name="", hold=False,
+                 catch_up=False, turn_weight=0):
         if strategy not in STRATEGIES:
             raise ValueError("unknown strategy %r" % (strategy,))
         self.id = id
@@ -129,6 +190,10 @@ class Queue(object):
         # When nobody can take a lead because the members are away (on leave, off
         # shift): hold the lead for the next shift instead of trying the next rule.
         self.hold = hold
+        # Count what members away miss and give it back (weighted, least loaded).
+        self.catch_up = catch_up
+        # The turn seat's current weight while members are paid back.
+        self.turn_weight = turn_weight
 
     def __repr__(self):
         return "Queue(id=%r, strategy=%r)" % (self.id, self.strategy)
@@ -143,9 +208,12 @@ class _QueueState(object):
     """
 
     __slots__ = ("queue", "by_user", "archived", "seats", "eligible", "start_after",
-                 "skipped", "stale", "fetch")
+                 "skipped", "stale", "fetch", "catching_up", "away", "rota_weight",
+                 "turn_total")
     # Whether the strategy reads every member's load (not only capped members').
     all_loads = False
+    # Whether ``Queue.catch_up`` means anything for the strategy.
+    catches_up = False
 
     def __init__(self, queue, archived, seats, fetch=None):
         self.queue = queue
@@ -157,6 +225,11 @@ class _QueueState(object):
         # Rotation.fetch_loads with lazy loads, else None.
         self.fetch = fetch
         self.eligible = []
+        # Catch-up: the members away (``away``), the total weight of the eligible
+        # members (``turn_total``) and of those and the away ones (``rota_weight``).
+        self.catching_up = bool(queue.catch_up) and self.catches_up
+        self.away = []
+        self.rota_weight = self.turn_total = 0
         self.reset()
         self.stale = True
 
@@ -165,7 +238,7 @@ class _QueueState(object):
         if self.fetch is not None:
             self.fetch([member.user_id for member in self.queue.members
                         if self.all_loads or member.max_open > 0])
-        eligible, skipped = [], []
+        eligible, skipped, away = [], [], []
         # user_id -> index in ``eligible`` of the first eligible member after him,
         # for every member (a user who just became ineligible can still be last).
         start_after = {}
@@ -174,8 +247,11 @@ class _QueueState(object):
                 skipped.append((member.user_id, ARCHIVED))
             elif not member.available:
                 skipped.append((member.user_id, UNAVAILABLE))
+                if not member.excluded:
+                    away.append(member)
             elif member.absence is not None:
                 skipped.append((member.user_id, member.absence.code))
+                away.append(member)
             elif 0 < member.max_open <= member.load:
                 skipped.append((member.user_id, CAP))
             elif member.new_left is not None and member.new_left <= 0:
@@ -189,8 +265,56 @@ class _QueueState(object):
         } if count else {}
         self.eligible = eligible
         self.skipped = tuple(skipped)
+        if self.catching_up:
+            self.away = away
+            self.turn_total = sum(member.weight for member in eligible)
+            self.rota_weight = self.turn_total + sum(member.weight for member in away)
         self.stale = False
         self.reset()
+
+    def catch_up(self):
+        """The member who takes the next lead in a queue that catches up: a payback
+        seat's member, else the strategy's choice (see "Catch-up after absence")."""
+        member = self.payback()
+        if member is None:
+            member = self.eligible[self.choose(
+                self.start_after.get(self.queue.last_user_id, 0))]
+        return member
+
+    def count_missed(self):
+        """Weighted: count each away member's share of the lead just given."""
+        rota_weight = self.rota_weight
+        for member in self.away:
+            member.credit += member.weight
+            while member.credit >= rota_weight:
+                member.credit -= rota_weight
+                member.missed += 1
+
+    def payback(self):
+        """The owed member whose payback seat wins this lead, or None (the turn
+        seat's: the strategy chooses)."""
+        queue = self.queue
+        owed = [member for member in self.eligible if member.missed > 0]
+        # Alone at work he gets every lead anyway: nothing to give back yet.
+        if not owed or len(self.eligible) < 2:
+            queue.turn_weight = 0
+            return None
+        total = self.turn_total
+        queue.turn_weight += self.turn_total
+        best, best_weight = None, queue.turn_weight
+        for member in owed:
+            total += member.weight
+            member.payback_weight += member.weight
+            # Never a payback right after a lead he got: it waits for the next one.
+            if member.payback_weight > best_weight and \
+                    member.user_id != queue.last_user_id:
+                best, best_weight = member, member.payback_weight
+        if best is None:
+            queue.turn_weight -= total
+            return None
+        best.missed -= 1
+        best.payback_weight = best.payback_weight - total if best.missed else 0
+        return best
 
     def reset(self):
         """Rebuild the strategy's own cache after ``eligible`` changed."""
@@ -204,8 +328,12 @@ class _QueueState(object):
         if not self.eligible:
             return None, self.skipped
         queue = self.queue
-        # No last user, or one no longer in the queue: start at the first member.
-        member = self.eligible[self.choose(self.start_after.get(queue.last_user_id, 0))]
+        if self.catching_up:
+            member = self.catch_up()
+        else:
+            # No last user, or one no longer in the queue: start at the first member.
+            member = self.eligible[self.choose(
+                self.start_after.get(queue.last_user_id, 0))]
         user_id = member.user_id
         queue.last_user_id = user_id
         # Rotation.charge(user_id), inlined: this runs once per lead.
@@ -218,6 +346,8 @@ class _QueueState(object):
                 seat.new_left -= 1
                 if seat.new_left <= 0:
                     state.stale = True
+        if self.catching_up and self.away:
+            self.count_missed()
         return member, self.skipped
 
 
@@ -240,6 +370,7 @@ class _Weighted(_QueueState):
     """
 
     __slots__ = ("weights", "weights_now", "total_weight", "orders", "steps")
+    catches_up = True
 
     def reset(self):
         eligible = self.eligible
@@ -284,11 +415,34 @@ class _LeastLoaded(_QueueState):
 
     __slots__ = ("lowest", "level")
     all_loads = True
+    catches_up = True
 
     def reset(self):
         self.level = []
 
+    def count_missed(self):
+        """Least loaded: raise the away members' effective loads to the lowest one
+        at work, now that the lead is given."""
+        level = min(member.load + member.missed for member in self.eligible)
+        for member in self.away:
+            behind = level - member.load - member.missed
+            if behind > 0:
+                member.missed += behind
+
     def choose(self, start):
+        if self.catching_up:
+            # What an owed member is still owed counts as taken: no rush of leads
+            # to him on his return (his payback seat gives them back).
+            eligible = self.eligible
+            count = len(eligible)
+            best, best_load = None, None
+            for offset in range(count):
+                index = (start + offset) % count
+                member = eligible[index]
+                load = member.load + member.missed
+                if best_load is None or load < best_load:
+                    best, best_load = index, load
+            return best
         eligible, level = self.eligible, self.level
         while True:
             if not level:

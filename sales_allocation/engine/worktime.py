@@ -65,6 +65,8 @@ Functions (the calendar is always the first argument):
                                         ends an interval exactly is that end (12:00,
                                         not 13:00 after lunch).
 ``add_working_days(cal, t, days)``      see its docstring.
+``subtract_working_days(cal, t, days)`` ``days`` working days before ``t``'s last
+                                        working moment: see its docstring.
 ``working_minutes_between(cal, a, b)``  working minutes in ``[a, b)`` (negative when
                                         ``b < a``); the inverse of the above:
                                         ``working_minutes_between(cal, t,
@@ -94,6 +96,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 __all__ = [
     "Attendance", "Calendar", "FixedZone", "HOLIDAY", "HORIZON_DAYS", "LEAVE",
     "MAX_DAYS", "OFF_SHIFT", "Reason", "UTC", "Zone", "add_working_days",
+    "subtract_working_days",
     "add_working_minutes", "available_until", "is_working", "is_working_day",
     "next_start", "why_unavailable", "working_intervals", "working_minutes_between",
 ]
@@ -631,6 +634,72 @@ def add_working_days(calendar, utc_start, days):
         return intervals[-1][1]
     raise ValueError("add_working_days: no deadline within %d days after %s"
                      % (MAX_DAYS, utc_start))
+
+
+def subtract_working_days(calendar, utc_end, days):
+    """The same local time of day, ``days`` (an int > 0) working days before the last
+    working moment at or before ``utc_end``.
+
+    That moment ``e`` is ``utc_end`` itself during working time, else the end of the
+    last working interval before it (Saturday 20:00 counts back from Friday 18:00).
+    Let ``D`` be the ``days``-th working day strictly before the local date of ``e``'s
+    interval and ``h`` the local time of day of ``e`` on that date.  The result is
+    ``D`` at ``h`` clamped into D's working time as ``add_working_days`` clamps (``h``
+    when working then; else the next start of work on ``D``; else the end of D's last
+    interval).  Returned in UTC; it grows with ``utc_end``.  ``ValueError`` for
+    ``days < 1``, a calendar without attendances, or no working day within
+    ``horizon_days`` of a gap.
+    """
+    _check_utc(utc_end, "utc_end")
+    if isinstance(days, bool) or not isinstance(days, numbers.Integral):
+        raise TypeError("days must be an int, not %r" % (days,))
+    if days < 1:
+        raise ValueError("days must be >= 1, not %r" % (days,))
+    calendar._require_schedule("subtract_working_days")
+    ordinal, entry = calendar._day_of(utc_end)
+    anchor, idle = None, 0
+    while anchor is None:
+        for start, end in entry[2]:
+            if start <= utc_end < end:
+                anchor = utc_end
+                break
+            if end <= utc_end:
+                anchor = end
+        if anchor is None:
+            idle += 1
+            if idle > calendar.horizon_days:
+                raise _no_work_before(calendar, utc_end)
+            ordinal -= 1
+            entry = calendar._day(ordinal)
+    day = date.fromordinal(ordinal)
+    # Measured from the interval's own date: an interval ending at 24:00 reads 24:00.
+    time_of_day = calendar.zone.to_local(anchor) - datetime(day.year, day.month, day.day)
+    idle, left = 0, days
+    for _step in range(MAX_DAYS):
+        ordinal -= 1
+        intervals = calendar._day(ordinal)[2]
+        if not intervals:
+            idle += 1
+            if idle > calendar.horizon_days:
+                raise _no_work_before(calendar, utc_end)
+            continue
+        idle = 0
+        left -= 1
+        if left:
+            continue
+        day = date.fromordinal(ordinal)
+        target = calendar.zone.to_utc(datetime(day.year, day.month, day.day) + time_of_day)
+        for start, end in intervals:
+            if target < end:
+                return max(start, target)
+        return intervals[-1][1]
+    raise ValueError("subtract_working_days: no deadline within %d days before %s"
+                     % (MAX_DAYS, utc_end))
+
+
+def _no_work_before(calendar, utc):
+    return ValueError("subtract_working_days: no working time within %d days before %s "
+                      "(UTC)" % (calendar.horizon_days, utc))
 
 
 def working_minutes_between(calendar, utc_a, utc_b):

@@ -10,7 +10,7 @@ Odoo's REPEATABLE READ a claim that waited on a lead another claim took fails to
 serialize; Odoo's RPC layer retries it, and the retry refuses with a clear message.
 """
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytz
 
@@ -30,7 +30,7 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     pool_id = fields.Many2one(
-        "sales.allocation.pool", string="Lead Pool", index=True, copy=False,
+        "sales.allocation.pool", string="Lead Pool", copy=False,
         ondelete="restrict", readonly=True,
         help="The public pool this lead belongs to: without an owner anyone in the pool "
              "may claim it; with one, the pool's timers may take it back.")
@@ -63,19 +63,44 @@ class CrmLead(models.Model):
 
     @api.depends("pool_id", "user_id", "owner_activity_date", "date_open", "type",
                  "probability", "active", "pool_id.idle_days", "pool_id.max_hold_days",
-                 "pool_id.warn_days", "pool_id.hold_goal", "pool_id.protect_days")
+                 "pool_id.warn_days", "pool_id.hold_goal", "pool_id.protect_days",
+                 "pool_id.calendar_id",
+                 "pool_id.calendar_id.attendance_ids.dayofweek",
+                 "pool_id.calendar_id.attendance_ids.hour_from",
+                 "pool_id.calendar_id.attendance_ids.hour_to",
+                 "pool_id.calendar_id.attendance_ids.date_from",
+                 "pool_id.calendar_id.attendance_ids.date_to",
+                 "pool_id.calendar_id.global_leave_ids.date_from",
+                 "pool_id.calendar_id.global_leave_ids.date_to")
     def _compute_reclaim_timers(self):
+        calendars = self._pool_day_calendars()
         for lead in self:
             timers = clocks.NO_TIMERS
             if lead.pool_id and lead.user_id:
                 timers = lead.pool_id.sudo()._lead_timers(
                     lead.owner_activity_date, lead.date_open, lead.type,
-                    lead.probability, lead.active)
+                    lead.probability, lead.active,
+                    calendar=calendars.get((lead.pool_id.id, lead.user_id.id)),
+                    owner_id=lead.user_id.id)
             lead.reclaim_deadline = fields.Datetime.to_string(timers.deadline) \
                 if timers.deadline else False
             lead.reclaim_warn_date = fields.Datetime.to_string(timers.warn_from) \
                 if timers.warn_from else False
             lead.reclaim_timer = timers.timer or False
+
+    def _pool_day_calendars(self):
+        """The working-day calendars of these leads' owners in their pools, read once
+        for the recordset: (pool id, user id) -> engine calendar."""
+        owned = [lead for lead in self
+                 if lead.pool_id and lead.user_id and lead.pool_id.sudo().calendar_id]
+        starts = [to_datetime(moment) for lead in owned
+                  for moment in (lead.owner_activity_date, lead.date_open) if moment]
+        if not starts:
+            return {}
+        pools = self.env["sales.allocation.pool"].sudo().browse(
+            list({lead.pool_id.id for lead in owned}))
+        return pools._day_calendars({lead.user_id.id for lead in owned}, min(starts),
+                                    max(starts))
 
     def _compute_pool_age_days(self):
         now = datetime.utcnow()
@@ -256,22 +281,28 @@ class CrmLead(models.Model):
     def _pool_check_cooldown(self, pool, rows, user, now):
         if not pool.cooldown_days:
             return
-        since = now - timedelta(days=pool.cooldown_days)
-        given_back = self.env["sales.allocation.log"]._given_back(
-            [row["id"] for row in rows], since, user.id)
+        cooling = self.env["sales.allocation.log"]._cooldowns(
+            [row["id"] for row in rows], pool, now, user.id)
         for row in rows:
-            when = given_back.get(row["id"], {}).get(user.id)
-            if when:
+            cooldown = cooling.get(row["id"], {}).get(user.id)
+            if cooldown:
+                when, until = cooldown
                 localized = pool.with_context(tz=user.tz, lang=user.lang)
-                raise UserError(_(
-                    "You gave lead \"%(lead)s\" back on %(when)s: pool \"%(pool)s\" has a "
-                    "cooldown of %(days)d days, so you may claim it again from "
-                    "%(until)s.") % {
-                        "lead": row["name"], "pool": pool.name,
-                        "when": localized._user_datetime(when),
-                        "days": pool.cooldown_days,
-                        "until": localized._user_datetime(
-                            clocks.cooldown_end(when, pool.cooldown_days))})
+                if pool.calendar_id:
+                    template = _(
+                        "You gave lead \"%(lead)s\" back on %(when)s: pool \"%(pool)s\" "
+                        "has a cooldown of %(days)d working days, so you may claim it "
+                        "again from %(until)s.")
+                else:
+                    template = _(
+                        "You gave lead \"%(lead)s\" back on %(when)s: pool \"%(pool)s\" "
+                        "has a cooldown of %(days)d days, so you may claim it again from "
+                        "%(until)s.")
+                raise UserError(template % {
+                    "lead": row["name"], "pool": pool.name,
+                    "when": localized._user_datetime(when),
+                    "days": pool.cooldown_days,
+                    "until": localized._user_datetime(until)})
 
     def _pool_check_limits(self, pool, count, user, now):
         cr = self.env.cr
@@ -313,6 +344,8 @@ class CrmLead(models.Model):
         """Make ``user`` the owner of these locked pool leads (claim, assignment): the
         lead stays in its pool, whose timers start now."""
         moves = []
+        calendars = self.env["sales.allocation.pool"].sudo().browse(
+            [pool.id for pool in rows_by_pool])._day_calendars({user.id}, now, now)
         for pool, rows in rows_by_pool.items():
             team = pool.team_id or user.sale_team_id
             reason = template % {"pool": pool.name, "user": user.name}
@@ -321,7 +354,8 @@ class CrmLead(models.Model):
                     row["id"], user.id, row["user_id"], event, state, reason,
                     team_id=team.id or None, rule_id=row["allocation_rule_id"],
                     pool_id=pool.id, timers=tuple(pool._lead_timers(
-                        now, now, row["type"], row["probability"], row["active"]))))
+                        now, now, row["type"], row["probability"], row["active"],
+                        calendar=calendars.get((pool.id, user.id)), owner_id=user.id))))
         self.env["sales.allocation.ledger"].move(moves, now)
         self._pool_drop_warnings()
 

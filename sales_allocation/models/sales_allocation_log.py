@@ -4,9 +4,11 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..concurrency import cron_retry
 from ..dates import to_datetime
+from ..engine import reclaim as clocks
 
 EVENTS = [
     ("assigned", "Assigned"),
@@ -115,13 +117,16 @@ class SalesAllocationLog(models.Model):
     @api.model
     def _given_back(self, lead_ids, since, user_id=None):
         """lead id -> {user id: the last time he released it or had it reclaimed},
-        counting only give-backs after ``since``."""
+        counting only give-backs after ``since`` (``None``: all of them)."""
         query = """
             SELECT lead_id, previous_user_id, max(date) FROM sales_allocation_log
              WHERE lead_id IN %s AND event IN ('released', 'reclaimed')
-               AND previous_user_id IS NOT NULL AND date > %s
+               AND previous_user_id IS NOT NULL
         """
-        params = [tuple(lead_ids), since]
+        params = [tuple(lead_ids)]
+        if since is not None:
+            query += " AND date > %s"
+            params.append(since)
         if user_id:
             query += " AND previous_user_id = %s"
             params.append(user_id)
@@ -132,10 +137,48 @@ class SalesAllocationLog(models.Model):
         return result
 
     @api.model
-    def _cooldown_users(self, lead_ids, cooldown_days, now):
-        """lead id -> ids of the users in cooldown on it at ``now``."""
+    def _cooldown_users(self, lead_ids, cooldown_days, now, pool=None):
+        """lead id -> ids of the users in cooldown on it at ``now``; in working days
+        when ``pool`` (whose ``cooldown_days`` these are) has a calendar."""
         if not cooldown_days or not lead_ids:
             return {}
+        if pool is not None and pool.sudo().calendar_id:
+            return {lead_id: set(users) for lead_id, users in
+                    self._cooldowns(lead_ids, pool, now).items()}
         since = now - timedelta(days=cooldown_days)
         return {lead_id: set(users) for lead_id, users in
                 self._given_back(lead_ids, since).items()}
+
+    @api.model
+    def _cooldowns(self, lead_ids, pool, now, user_id=None):
+        """lead id -> {user id: (when he gave it back, end of his cooldown)} for the
+        users (``user_id`` only, if given) in cooldown on it at ``now`` in ``pool``:
+        ``engine.reclaim.cooldown_end`` of his last give-back is after ``now``.
+
+        Calendar days: the give-backs of the last ``cooldown_days`` days.  Working
+        days (the pool has a calendar): the last give-back of each lead and rep, then
+        each rep's calendar (his time zone), read once for all of them.
+        """
+        days = pool.cooldown_days
+        if not days or not lead_ids:
+            return {}
+        pool = pool.sudo()
+        since = None if pool.calendar_id else now - timedelta(days=days)
+        given_back = self._given_back(lead_ids, since, user_id)
+        calendars = {}
+        if pool.calendar_id and given_back:
+            moments = [when for by_user in given_back.values() for when in by_user.values()]
+            calendars = pool._day_calendars(
+                {user for by_user in given_back.values() for user in by_user},
+                min(moments), now)
+        result = defaultdict(dict)
+        for lead_id, by_user in given_back.items():
+            for given_by, when in by_user.items():
+                try:
+                    until = clocks.cooldown_end(
+                        when, days, calendars.get((pool.id, given_by)))
+                except ValueError as error:
+                    raise UserError(pool._no_working_time(error))
+                if until > now:
+                    result[lead_id][given_by] = (when, until)
+        return result

@@ -7,7 +7,16 @@ This model holds the settings, the timers of one lead (``_lead_timers``, maths i
 pure ``engine.reclaim``) and the words of warnings and reclaims. The reclaim run is
 ``sales.allocation.reclaim`` (``sales_allocation_reclaim.py``); claims and releases live
 on ``crm.lead`` (``crm_lead_pool.py``).
+
+Working days: a pool with a ``calendar_id`` counts its idle, holding, warning and
+cooldown days in working days of that calendar (``engine.reclaim`` defines "N working
+days after a moment"), read in the time zone of the salesperson concerned.
+``_day_calendars`` reads the calendars once for a batch of leads (attendances with
+``sales.allocation.worktime._attendances``, holidays with its ``_leaves``) and callers
+hand them to ``_lead_timers``.
 """
+from collections import defaultdict
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import html_escape
@@ -15,6 +24,9 @@ from odoo.tools import html_escape
 from ..concurrency import cron_retry
 from ..dates import to_datetime
 from ..engine import reclaim as clocks
+from ..engine import worktime
+from ..sql import int_array
+from .sales_allocation_worktime import LEAVES_AFTER, LEAVES_BEFORE, _zone
 from ..rpc import check_ids
 from ..access import check_sees_all_leads
 
@@ -70,6 +82,19 @@ class SalesAllocationPool(models.Model):
         string="Cooldown", default=3,
         help="A salesperson who released a lead, or had it taken back, may not claim it "
              "again for this many days.")
+    calendar_id = fields.Many2one(
+        "resource.calendar", string="Count Working Days Of", ondelete="restrict",
+        help="Count the idle, holding, warning and cooldown days of this pool in working "
+             "days of this calendar: its working hours, its public holidays (leaves "
+             "without a resource) and its make-up working days (working hours valid on "
+             "one date), read in the time zone of the salesperson concerned. N working "
+             "days after a moment: the clock starts at the first working moment at or "
+             "after it; the deadline is the same time of day on the N-th working day "
+             "after that day, moved into that day's working hours if they differ (to "
+             "their start, or to their end when past them). E.g. with Monday to Friday "
+             "09:00-18:00, a lead claimed on Friday at 10:00 and idle for 1 working day "
+             "is taken back on Monday at 10:00. Empty: calendar days of 24 hours. The "
+             "protection after a claim stays in calendar days.")
     reclaim_action = fields.Selection(
         [("pool", "Back to the pool"), ("queue", "Re-allocate through a queue")],
         string="Reclaimed Leads", required=True, default="pool",
@@ -130,6 +155,39 @@ class SalesAllocationPool(models.Model):
                     "be warned the moment they get a lead. Make the warning shorter than "
                     "%(timer)d days.") % {
                         "pool": pool.name, "warn": pool.warn_days, "timer": min(timers)})
+
+    @api.constrains("calendar_id")
+    def _check_calendar(self):
+        for pool in self:
+            message = pool._calendar_problem()
+            if message:
+                raise ValidationError(message)
+
+    @api.onchange("calendar_id")
+    def _onchange_calendar_id(self):
+        message = self._calendar_problem()
+        if message:
+            return {"warning": {"title": _("Calendar without working hours"),
+                                "message": message}}
+
+    def _calendar_problem(self):
+        """Why this pool's calendar cannot count working days (None: it can)."""
+        calendar = self.sudo().calendar_id
+        if not calendar:
+            return None
+        if calendar.id and self.env["sales.allocation.worktime"]._attendances(
+                {calendar.id}):
+            return None
+        if not calendar.id and any(
+                0 <= line.hour_from < line.hour_to <= 24
+                for line in calendar.attendance_ids):
+            return None
+        return _(
+            "Pool \"%(pool)s\" counts its days in working days of calendar "
+            "\"%(calendar)s\", but that calendar has no working hours (no attendance "
+            "from 0 to 24 hours), so no deadline could ever come. Add working hours to "
+            "the calendar, choose another one, or leave the field empty to count "
+            "calendar days.") % {"pool": self.name or "", "calendar": calendar.name}
 
     @api.constrains("reclaim_action", "reclaim_queue_id")
     def _check_reclaim_queue(self):
@@ -202,12 +260,16 @@ class SalesAllocationPool(models.Model):
     # ------------------------------------------------------------------ timers
 
     def _lead_timers(self, owner_activity_date, assigned_date, lead_type, probability,
-                     active=True, now=None):
+                     active=True, now=None, calendar=None, owner_id=None):
         """The engine's timers (or status, with ``now``) of one owned lead of this pool.
 
         Won and lost leads have no timer; the holding timer stops at the pool's goal.
         The stored ``reclaim_*`` fields of ``crm.lead`` and the reclaim run both come
         here, so they cannot disagree.
+
+        A pool with a calendar counts in working days: ``calendar`` is the owner's
+        ``engine.worktime.Calendar`` from ``_day_calendars`` (read once per batch by
+        the callers); without it, ``owner_id`` (the owner) is needed to read it here.
         """
         self.ensure_one()
         if not active or (probability or 0) >= 100:
@@ -217,11 +279,90 @@ class SalesAllocationPool(models.Model):
             args = (to_datetime(owner_activity_date), to_datetime(assigned_date),
                     self.idle_days, 0 if goal_reached else self.max_hold_days,
                     self.warn_days)
-        # protect_days: sales_allocation_pool_match.py (issue 14).
-        if now is None:
-            return clocks.reclaim_timers(*args, protect_days=self.protect_days)
-        return clocks.reclaim_status(*args, now=to_datetime(now),
-                                     protect_days=self.protect_days)
+        now = to_datetime(now)
+        if calendar is None and self.sudo().calendar_id and (args[0] or args[1]):
+            if not owner_id:
+                raise ValueError("pool %s counts working days: pass calendar or owner_id"
+                                 % self.id)
+            moments = [moment for moment in args[:2] + (now,) if moment]
+            calendar = self._day_calendars({owner_id}, min(moments), max(moments))[
+                (self.id, owner_id)]
+        try:
+            # protect_days: sales_allocation_pool_match.py (issue 14).
+            if now is None:
+                return clocks.reclaim_timers(*args, protect_days=self.protect_days,
+                                             calendar=calendar)
+            return clocks.reclaim_status(*args, now=now, protect_days=self.protect_days,
+                                         calendar=calendar)
+        except ValueError as error:
+            if calendar is None:
+                raise
+            raise UserError(self._no_working_time(error))
+
+    def _no_working_time(self, error):
+        return _(
+            "Pool \"%(pool)s\" counts its days in working days of calendar "
+            "\"%(calendar)s\", but that calendar gives no working day to count (%(error)s). "
+            "Give the calendar working hours, or leave the pool's \"Count Working Days "
+            "Of\" empty to count calendar days.") % {
+                "pool": self.name, "calendar": self.sudo().calendar_id.name,
+                "error": error}
+
+    @api.multi
+    def _day_calendars(self, user_ids, since, until=None):
+        """(pool id, user id) -> ``engine.worktime.Calendar``: the calendar of each pool
+        of ``self`` that counts working days, in each user's time zone (UTC when unset).
+
+        For a batch: the attendances are read in one query, the public holidays from
+        ``since`` to a year after ``until`` (UTC) in one query per year; one engine
+        calendar per calendar and zone.
+        """
+        pools = self.sudo().with_context(active_test=False).filtered("calendar_id")
+        user_ids = {user_id for user_id in user_ids if user_id}
+        if not pools or not user_ids:
+            return {}
+        cr = self.env.cr
+        cr.execute("""
+            SELECT u.id, p.tz FROM res_users u JOIN res_partner p ON p.id = u.partner_id
+             WHERE u.id = ANY(%s::int[])
+        """, [int_array(sorted(user_ids))])
+        zones = dict(cr.fetchall())
+        calendar_ids = {pool.calendar_id.id for pool in pools}
+        attendances = self.env["sales.allocation.worktime"]._attendances(calendar_ids)
+        # A line ending before it starts never applies (Odoo's planning skips it too).
+        attendances = {calendar_id: [line for line in lines if not (
+            line.date_from and line.date_to and line.date_from > line.date_to)]
+            for calendar_id, lines in attendances.items()}
+        holidays = self._holidays(calendar_ids, since, until or since)
+        built, result = {}, {}
+        for pool in pools:
+            calendar_id = pool.calendar_id.id
+            for user_id in user_ids:
+                tz_name = zones.get(user_id) or "UTC"
+                key = (calendar_id, tz_name)
+                if key not in built:
+                    built[key] = worktime.Calendar(
+                        attendances.get(calendar_id, ()),
+                        holidays=sorted(holidays.get(calendar_id, ())), tz=_zone(tz_name))
+                result[(pool.id, user_id)] = built[key]
+        return result
+
+    @api.model
+    def _holidays(self, calendar_ids, since, until):
+        """calendar id -> its global leaves (UTC intervals) from ``since`` to a year
+        after ``until``, read with ``sales.allocation.worktime._leaves`` (which reads
+        a day before to a year after a moment) one year at a time."""
+        read = self.env["sales.allocation.worktime"]._leaves
+        holidays = defaultdict(set)
+        at = to_datetime(since) + LEAVES_BEFORE
+        until = to_datetime(until)
+        while True:
+            found, _own = read(calendar_ids, (), at)
+            for calendar_id, intervals in found.items():
+                holidays[calendar_id].update(intervals)
+            if at >= until:
+                return holidays
+            at += LEAVES_AFTER
 
     # ------------------------------------------------------------------ reclaim run
 
@@ -241,6 +382,8 @@ class SalesAllocationPool(models.Model):
 
     def _reason(self, status):
         """Why a lead is warned or reclaimed, e.g. "idle 4 days, limit 3"."""
+        if self.sudo().calendar_id:
+            return self._reason_working_days(status)
         if status.timer == clocks.IDLE:
             return _("idle %(days)d days, limit %(limit)d") % {
                 "days": status.idle_days, "limit": status.limit_days}
@@ -248,6 +391,16 @@ class SalesAllocationPool(models.Model):
             return _("held %(days)d days without winning it, limit %(limit)d") % {
                 "days": status.held_days, "limit": status.limit_days}
         return _("held %(days)d days without converting it, limit %(limit)d") % {
+            "days": status.held_days, "limit": status.limit_days}
+
+    def _reason_working_days(self, status):
+        if status.timer == clocks.IDLE:
+            return _("idle %(days)d working days, limit %(limit)d") % {
+                "days": status.idle_days, "limit": status.limit_days}
+        if self.hold_goal == "won":
+            return _("held %(days)d working days without winning it, limit %(limit)d") % {
+                "days": status.held_days, "limit": status.limit_days}
+        return _("held %(days)d working days without converting it, limit %(limit)d") % {
             "days": status.held_days, "limit": status.limit_days}
 
     def _warning_summary(self, status):

@@ -59,6 +59,10 @@ class SalesAllocationQueue(models.Model):
             -- their ids do not show it.
             ALTER TABLE sales_allocation_reservation
                 ADD COLUMN IF NOT EXISTS turn bigserial;
+            -- Catch-up after absence (issue 13): {"turn": the turn seat's current
+            -- weight, "<member id>": [missed, credit, payback seat's weight]}.
+            ALTER TABLE sales_allocation_rotation
+                ADD COLUMN IF NOT EXISTS catch_up jsonb NOT NULL DEFAULT '{}';
         """)
 
     def _compute_last_user_id(self):

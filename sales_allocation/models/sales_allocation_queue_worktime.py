@@ -23,6 +23,20 @@ class SalesAllocationQueue(models.Model):
              "Hold the lead for the next shift: the lead waits unallocated and the "
              "backlog run gives it to the first member whose shift starts; nobody "
              "gets it at night.")
+    catch_up = fields.Boolean(
+        string="Catch Up After Absence", default=False,
+        help="What a member who was away gets when he comes back. Away: marked "
+             "unavailable, or on leave or off shift when the queue respects working "
+             "hours (a member at his cap or archived is not away).\n"
+             "Unticked: his missed turns are gone; a least-loaded queue still gives "
+             "him the next leads until his open leads are level with the others'.\n"
+             "Ticked: the queue counts the leads he missed (weighted: his weight's "
+             "share of the leads given while he was away; least loaded: the leads it "
+             "would have given him) and gives them back gradually once he is back: "
+             "at most his weight's share of the leads on top of his normal turns, "
+             "and a lead given back never comes straight after a lead of his. "
+             "Unticking "
+             "forgets what is owed. Sequential queues ignore this setting.")
     resource_calendar_id = fields.Many2one(
         "resource.calendar", string="Working Hours",
         help="The working hours of members who have none of their own (a user's "

@@ -5,7 +5,8 @@
 Warns the owners whose leads entered their warning window, then takes back the leads
 whose deadline has come: to the pool, or through the pool's queue. The pools hold the
 settings and the words (``sales.allocation.pool``); the timer maths is the pure
-``engine.reclaim``; owners move through the ledger, turns through the turns.
+``engine.reclaim``; owners move through the ledger, turns through the turns. Pools that
+count working days get their calendars read once per batch (``_calendars``).
 """
 import logging
 import time
@@ -118,10 +119,26 @@ class SalesAllocationReclaim(models.AbstractModel):
             active_test=False).browse(list(by_pool))
         return [(pool, by_pool[pool.id]) for pool in pools]
 
+    def _calendars(self, pool_rows, now):
+        """The owners' working-day calendars of a batch (``_lead_rows``), read once:
+        (pool id, user id) -> engine calendar, for the pools that have one."""
+        rows = [row for pool, rows_of_pool in pool_rows if pool.calendar_id
+                for row in rows_of_pool]
+        if not rows:
+            return {}
+        moments = [now] + [to_datetime(row[name]) for row in rows
+                           for name in ("owner_activity_date", "date_open") if row[name]]
+        pools = self.env["sales.allocation.pool"].sudo().with_context(
+            active_test=False).browse([pool.id for pool, _rows in pool_rows])
+        return pools._day_calendars({row["user_id"] for row in rows}, min(moments),
+                                    max(moments))
+
     @staticmethod
-    def _status(pool, row, now):
+    def _status(pool, row, now, calendars):
         return pool._lead_timers(row["owner_activity_date"], row["date_open"],
-                                 row["type"], row["probability"], row["active"], now=now)
+                                 row["type"], row["probability"], row["active"], now=now,
+                                 calendar=calendars.get((pool.id, row["user_id"])),
+                                 owner_id=row["user_id"])
 
     # ------------------------------------------------------------------ warnings
 
@@ -131,9 +148,11 @@ class SalesAllocationReclaim(models.AbstractModel):
         deadline remembered so that the same deadline is never warned twice."""
         owners, localized = {}, {}
         activity_rows, log_rows = [], []
-        for pool, rows in self._lead_rows(lead_ids):
+        pool_rows = self._lead_rows(lead_ids)
+        calendars = self._calendars(pool_rows, now)
+        for pool, rows in pool_rows:
             for row in rows:
-                status = self._status(pool, row, now)
+                status = self._status(pool, row, now, calendars)
                 if status.state != clocks.WARN:
                     continue
                 owner = owners.get(row["user_id"])
@@ -210,15 +229,21 @@ class SalesAllocationReclaim(models.AbstractModel):
         """Take the due leads back: to the pool, or through the pool's queue."""
         result = {"reclaimed": 0, "reallocated": 0}
         moves, log_rows = [], []
-        for pool, rows in self._lead_rows(lead_ids):
+        pool_rows = self._lead_rows(lead_ids)
+        calendars = self._calendars(pool_rows, now)
+        for pool, rows in pool_rows:
             # Each lead's timers once: they decide and they explain.
-            statuses = {row["id"]: self._status(pool, row, now) for row in rows}
+            statuses = {row["id"]: self._status(pool, row, now, calendars)
+                        for row in rows}
             due = [row for row in rows if statuses[row["id"]].state == clocks.DUE]
             if not due:
                 continue
-            picks = {}
+            picks, new_calendars = {}, {}
             if pool.reclaim_action == "queue" and pool.reclaim_queue_id:
                 picks = self._reallocate(pool, due, now)
+                # The new owners' calendars, once for the pool's share of the batch.
+                new_calendars = pool._day_calendars(
+                    {pick[0] for pick in picks.values()}, now, now)
             for row in due:
                 reason = pool._reason(statuses[row["id"]])
                 pick = picks.get(row["id"])
@@ -233,7 +258,9 @@ class SalesAllocationReclaim(models.AbstractModel):
                         "%s %s" % (reason, text), team_id=team_id, queue_id=queue_id,
                         rule_id=row["allocation_rule_id"], pool_id=pool.id,
                         timers=tuple(pool._lead_timers(
-                            now, now, row["type"], row["probability"])),
+                            now, now, row["type"], row["probability"],
+                            calendar=new_calendars.get((pool.id, user_id)),
+                            owner_id=user_id)),
                         passed_over=passed_over, skip_codes=skip_codes))
                     result["reallocated"] += 1
                 else:
@@ -262,7 +289,7 @@ class SalesAllocationReclaim(models.AbstractModel):
         users = [member.user_id for member in queue.members]
         loads = self.env["sales.allocation.gather"]._open_lead_counts(users)
         cooling = self.env["sales.allocation.log"]._cooldown_users(
-            [row["id"] for row in due], pool.cooldown_days, now)
+            [row["id"] for row in due], pool.cooldown_days, now, pool=pool)
         user_active = self.env["sales.allocation.gather"]._user_active(set(users))
         # lead id -> the members passed over, as the engine's 'skipped' reasons (the
         # owner it was taken from is 'excluded', reps in cooldown 'cooldown').

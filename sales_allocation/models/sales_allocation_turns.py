@@ -30,6 +30,12 @@ that safe:
   rep got. A reservation stops counting as soon as the caller's snapshot shows its
   transaction (its leads are then in the count) or that transaction rolled back.
 
+Catch-up after absence (``sales.allocation.queue.catch_up``, see ``engine.rotation``):
+the leads each member missed while away and their payback are rotation state too,
+kept in the same row (column ``catch_up``), so they are locked, read, decided and
+saved with the turn: exact under concurrency. They are read and saved only for the
+queues that catch up; the first turn of a queue that no longer does forgets them.
+
 A turn taken by a transaction that then rolls back is consumed: the rotation moved on,
 the rep whose turn it was misses that lead and the next lead goes to the member after
 him; his reservation stops counting at once, so caps and least-loaded queues stay exact.
@@ -57,7 +63,8 @@ class QueueSet(object):
     """The queues of one decision: engine queues by id, and what writes need.
 
     ``members``: (queue id, user id) -> member record id; ``teams``: queue id -> sales
-    channel; ``state``: queue id -> (last user, {member id: current weight}) as read.
+    channel; ``state``: queue id -> (last user, {member id: current weight},
+    catch-up state) as read (the catch-up state: see ``_catch_up_json``).
     """
 
     __slots__ = ("queues", "members", "teams", "state")
@@ -67,18 +74,31 @@ class QueueSet(object):
 
     def apply(self, states):
         """Set the rotation state read from ``sales_allocation_rotation``."""
-        for queue_id, (last_user_id, weights) in states.items():
+        for queue_id, (last_user_id, weights, catch_up) in states.items():
             queue = self.queues[queue_id]
             queue.last_user_id = last_user_id
+            if not queue.catch_up:
+                catch_up = {}
+            queue.turn_weight = catch_up.get("turn", 0)
             for member in queue.members:
-                member.current_weight = weights.get(
-                    self.members[(queue_id, member.user_id)], 0)
+                member_id = self.members[(queue_id, member.user_id)]
+                member.current_weight = weights.get(member_id, 0)
+                member.missed, member.credit, member.payback_weight = catch_up.get(
+                    member_id, (0, 0, 0))
             self.state[queue_id] = self.snapshot(queue)
 
     def snapshot(self, queue):
+        catch_up = {}
+        if queue.catch_up:
+            if queue.turn_weight:
+                catch_up["turn"] = queue.turn_weight
+            for member in queue.members:
+                counts = (member.missed, member.credit, member.payback_weight)
+                if any(counts):
+                    catch_up[self.members[(queue.id, member.user_id)]] = counts
         return (queue.last_user_id, {
             self.members[(queue.id, member.user_id)]: member.current_weight
-            for member in queue.members if member.current_weight})
+            for member in queue.members if member.current_weight}, catch_up)
 
     def moved(self, queue_ids):
         """queue id -> new state, for the queues of ``queue_ids`` whose state moved."""
@@ -112,7 +132,7 @@ class SalesAllocationTurns(models.AbstractModel):
         cr = self.env.cr
         ids = tuple(sorted(queue_ids))
         cr.execute("""
-            SELECT id, strategy, name, team_id FROM sales_allocation_queue
+            SELECT id, strategy, name, team_id, catch_up FROM sales_allocation_queue
              WHERE id IN %s AND active ORDER BY id
         """, [ids])
         queue_rows = cr.fetchall()
@@ -131,10 +151,10 @@ class SalesAllocationTurns(models.AbstractModel):
                 user_id=user_id, weight=weight or 1, max_open=cap or 0,
                 available=available, active=active, load=loads.get(user_id, 0)))
             result.members[(queue_id, user_id)] = member_id
-        for queue_id, strategy, name, team_id in queue_rows:
+        for queue_id, strategy, name, team_id, catch_up in queue_rows:
             result.queues[queue_id] = engine.Queue(
                 id=queue_id, strategy=strategy, members=members.get(queue_id, []),
-                name=name)
+                name=name, catch_up=bool(catch_up))
             result.teams[queue_id] = team_id
         result.apply(self._read_state(cr, list(result.queues)))
         self.env["sales.allocation.worktime"].mark(result, at=at)
@@ -144,17 +164,23 @@ class SalesAllocationTurns(models.AbstractModel):
 
     @staticmethod
     def _read_state(cr, queue_ids, lock=False):
-        """queue id -> (last user, {member id: weight}); missing rows read as new."""
+        """queue id -> (last user, {member id: weight}, catch-up state: {"turn":
+        weight, member id: (missed, credit, payback weight)}); missing rows read as
+        new."""
         if not queue_ids:
             return {}
         cr.execute("""
-            SELECT queue_id, last_user_id, weights FROM sales_allocation_rotation
+            SELECT queue_id, last_user_id, weights, catch_up
+              FROM sales_allocation_rotation
              WHERE queue_id = ANY(%s::int[]) ORDER BY queue_id
         """ + (" FOR NO KEY UPDATE" if lock else ""), [int_array(sorted(queue_ids))])
-        states = {queue_id: (None, {}) for queue_id in queue_ids}
-        for queue_id, last_user_id, weights in cr.fetchall():
+        states = {queue_id: (None, {}, {}) for queue_id in queue_ids}
+        for queue_id, last_user_id, weights, catch_up in cr.fetchall():
             states[queue_id] = (last_user_id, {
-                int(member_id): weight for member_id, weight in (weights or {}).items()})
+                int(member_id): weight for member_id, weight in (weights or {}).items()
+            }, {
+                key if key == "turn" else int(key): value if key == "turn" else tuple(value)
+                for key, value in (catch_up or {}).items()})
         return states
 
     @staticmethod
@@ -246,13 +272,17 @@ class SalesAllocationTurns(models.AbstractModel):
             return
         values, params = values_sql(
             [(queue_id, last_user_id, json.dumps(
-                {str(member_id): weight for member_id, weight in weights.items()}))
-             for queue_id, (last_user_id, weights) in sorted(states.items())],
-            ["int", "int", "jsonb"])
+                {str(member_id): weight for member_id, weight in weights.items()}),
+              json.dumps({str(key): value if key == "turn" else list(value)
+                          for key, value in catch_up.items()}))
+             for queue_id, (last_user_id, weights, catch_up) in sorted(states.items())],
+            ["int", "int", "jsonb", "jsonb"])
         cr.execute("""
             UPDATE sales_allocation_rotation r
-               SET last_user_id = v.last_user_id, weights = v.weights
-              FROM (VALUES """ + values + """) AS v(queue_id, last_user_id, weights)
+               SET last_user_id = v.last_user_id, weights = v.weights,
+                   catch_up = v.catch_up
+              FROM (VALUES """ + values + """)
+                   AS v(queue_id, last_user_id, weights, catch_up)
              WHERE r.queue_id = v.queue_id
         """, params)
 
@@ -300,7 +330,7 @@ class SalesAllocationTurns(models.AbstractModel):
                             (self.env.cr, [qid for qid in queue_ids if qid not in shared])):
                 if ids:
                     self._lock_state(cr, ids)
-                    self._save_state(cr, {qid: (None, {}) for qid in ids})
+                    self._save_state(cr, {qid: (None, {}, {}) for qid in ids})
 
     @api.model
     def _gc_reservations(self):

@@ -22,3 +22,5 @@ from . import test_followup
 from . import test_match_claim
 from . import test_match_mask
 from . import test_match_new_caps
+from . import test_catch_up
+from . import test_pool_working_days

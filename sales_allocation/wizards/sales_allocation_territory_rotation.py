@@ -114,6 +114,7 @@ class SalesAllocationTerritoryRotation(models.TransientModel):
             # The rep who leaves the territory takes no leads back from it.
             if member.user_id == from_user:
                 member.available = False
+                member.excluded = True  # leaving, not away: no catch-up owed
 
         def decide(reserved):
             others = reserved(users)
