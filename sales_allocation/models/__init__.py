@@ -22,6 +22,7 @@ from . import sales_allocation_region
 from . import sales_allocation_matrix
 from . import sales_allocation_matrix_cell
 from . import sales_allocation_pool
+from . import sales_allocation_pool_timer
 from . import sales_allocation_pool_claim_lock
 from . import sales_allocation_pool_match
 from . import sales_allocation_reclaim

@@ -10,6 +10,14 @@ from ..sql import open_lead_sql
 from .sales_allocation_rule import SEGMENTS
 from .sales_allocation_run import recorded_run
 
+# (name, column, predicate) of crm.lead's partial indexes (module constants only).
+PARTIAL_INDEXES = (
+    ("crm_lead_pool_id_idx", "pool_id", "pool_id IS NOT NULL"),
+    ("crm_lead_match_lead_id_idx", "match_lead_id", "match_lead_id IS NOT NULL"),
+    ("crm_lead_allocation_state_idx", "allocation_state",
+     "allocation_state <> 'allocated'"),
+    ("crm_lead_allocation_held_idx", "id", "allocation_held"),
+)
 ALLOCATION_STATES = [
     ("manual", "Set by hand"),
     ("allocated", "Allocated"),
@@ -31,7 +39,7 @@ class CrmLead(models.Model):
         ondelete="set null", index=True)
     allocation_date = fields.Datetime(readonly=True, copy=False)
     allocation_state = fields.Selection(
-        ALLOCATION_STATES, string="Allocation", readonly=True, copy=False, index=True,
+        ALLOCATION_STATES, string="Allocation", readonly=True, copy=False,
         help="Not allocated: no rule could place this lead yet; the backlog run retries.")
     allocation_reason = fields.Text(
         readonly=True, copy=False,
@@ -68,6 +76,16 @@ class CrmLead(models.Model):
         self.env.cr.execute(  # pylint: disable=sql-injection
             "CREATE INDEX IF NOT EXISTS crm_lead_sales_allocation_open_owner_idx "
             "ON crm_lead (user_id) WHERE " + open_lead_sql())
+        # Indexes of columns that most leads leave empty (or at their common value)
+        # index the others only. Every owner change rewrites the lead's row and adds
+        # an entry to each index whose predicate the new row meets: an index=True on
+        # these fields would add three entries per allocated lead that no search
+        # needs (pool_id = X, match_lead_id = X and a state other than "allocated"
+        # are what the pool, the duplicates and the backlog look for).
+        for name, column, predicate in PARTIAL_INDEXES:
+            self.env.cr.execute(  # pylint: disable=sql-injection
+                "CREATE INDEX IF NOT EXISTS %s ON crm_lead (%s) WHERE %s"
+                % (name, column, predicate))
 
     @api.onchange("partner_id")
     def _onchange_partner_id_industry(self):

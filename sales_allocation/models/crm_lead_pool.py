@@ -71,9 +71,18 @@ class CrmLead(models.Model):
                  "pool_id.calendar_id.attendance_ids.date_from",
                  "pool_id.calendar_id.attendance_ids.date_to",
                  "pool_id.calendar_id.global_leave_ids.date_from",
-                 "pool_id.calendar_id.global_leave_ids.date_to")
+                 "pool_id.calendar_id.global_leave_ids.date_to",
+                 "pool_id.timer_line_ids.sequence", "pool_id.timer_line_ids.domain",
+                 "pool_id.timer_line_ids.idle_days",
+                 "pool_id.timer_line_ids.max_hold_days",
+                 "pool_id.timer_line_ids.warn_days")
     def _compute_reclaim_timers(self):
+        """The pool's timers of each owned lead, with its timer line (read for the
+        whole recordset at once). A line's condition is read when these run: the
+        lead's owner, dates, stage or pool (or the pool's lines) change; a lead that
+        meets another condition since is caught up by the reclaim run."""
         calendars = self._pool_day_calendars()
+        lines = self._pool_timer_lines()
         for lead in self:
             timers = clocks.NO_TIMERS
             if lead.pool_id and lead.user_id:
@@ -81,7 +90,7 @@ class CrmLead(models.Model):
                     lead.owner_activity_date, lead.date_open, lead.type,
                     lead.probability, lead.active,
                     calendar=calendars.get((lead.pool_id.id, lead.user_id.id)),
-                    owner_id=lead.user_id.id)
+                    owner_id=lead.user_id.id, line=lines.get(lead.id))
             lead.reclaim_deadline = fields.Datetime.to_string(timers.deadline) \
                 if timers.deadline else False
             lead.reclaim_warn_date = fields.Datetime.to_string(timers.warn_from) \
@@ -101,6 +110,13 @@ class CrmLead(models.Model):
             list({lead.pool_id.id for lead in owned}))
         return pools._day_calendars({lead.user_id.id for lead in owned}, min(starts),
                                     max(starts))
+
+    def _pool_timer_lines(self):
+        """lead id -> the timer line of these owned pool leads (saved ones: a
+        condition is answered by the database), read once for the recordset."""
+        return self.env["sales.allocation.pool"]._timer_lines(
+            [(lead.pool_id.id, lead.id) for lead in self
+             if lead.pool_id and lead.user_id and isinstance(lead.id, int)])
 
     def _compute_pool_age_days(self):
         now = datetime.utcnow()
@@ -172,11 +188,11 @@ class CrmLead(models.Model):
 
     # ------------------------------------------------------------------ the owner's clock
 
-    def _pool_touch_owner(self):
+    def _pool_touch_owner(self, now=None):
         """The owner worked these leads now: restart their idle clock.
 
         Only the leads the current user owns count; writes by others, the cron or the
-        mail gateway do not.
+        mail gateway do not. ``now`` (UTC) may be given by tests.
         """
         if not self:
             return
@@ -186,7 +202,8 @@ class CrmLead(models.Model):
             # The low-level write, as the owner: the field is read-only to salesmen in
             # write() (crm_lead_access.py), and sudo would make the superuser the last
             # editor of the lead.  _write still checks the record rules.
-            mine._write({"owner_activity_date": fields.Datetime.now()})
+            mine._write({"owner_activity_date": fields.Datetime.to_string(
+                to_datetime(now)) if now else fields.Datetime.now()})
             mine.recompute()
 
     # ------------------------------------------------------------------ claim
@@ -344,8 +361,11 @@ class CrmLead(models.Model):
         """Make ``user`` the owner of these locked pool leads (claim, assignment): the
         lead stays in its pool, whose timers start now."""
         moves = []
-        calendars = self.env["sales.allocation.pool"].sudo().browse(
-            [pool.id for pool in rows_by_pool])._day_calendars({user.id}, now, now)
+        Pool = self.env["sales.allocation.pool"].sudo()
+        calendars = Pool.browse([pool.id for pool in rows_by_pool])._day_calendars(
+            {user.id}, now, now)
+        lines = Pool._timer_lines([(pool.id, row["id"])
+                                   for pool, rows in rows_by_pool.items() for row in rows])
         for pool, rows in rows_by_pool.items():
             team = pool.team_id or user.sale_team_id
             reason = template % {"pool": pool.name, "user": user.name}
@@ -355,7 +375,8 @@ class CrmLead(models.Model):
                     team_id=team.id or None, rule_id=row["allocation_rule_id"],
                     pool_id=pool.id, timers=tuple(pool._lead_timers(
                         now, now, row["type"], row["probability"], row["active"],
-                        calendar=calendars.get((pool.id, user.id)), owner_id=user.id))))
+                        calendar=calendars.get((pool.id, user.id)), owner_id=user.id,
+                        line=lines.get(row["id"])))))
         self.env["sales.allocation.ledger"].move(moves, now)
         self._pool_drop_warnings()
 

@@ -83,12 +83,14 @@ class SalesAllocationAllocator(models.AbstractModel):
         loads = {} if loads is None else loads
         gather = self.env["sales.allocation.gather"]
         turns = self.env["sales.allocation.turns"]
-        _facts, previous, companies, open_ids = gather._lead_facts(lead_ids)
+        flags = {}
+        _facts, previous, companies, open_ids = gather._lead_facts(lead_ids, flags)
         plans = list(gather._plans(companies, trigger))
         # One customer, one owner: matches are looked for on new leads only, not on
         # hand-offs (the rule of a later stage chooses on purpose).
         matching = self.env["sales.allocation.match"]
-        matches = matching._find(lead_ids) if trigger == "create" else {}
+        matches, followers = matching._find_batch(lead_ids) if trigger == "create" \
+            else ({}, {})
         deciders = [gather._decider(plan, matches) for plan in plans]
         queue_set = turns.load(set().union(*[plan.queue_ids for plan in plans]))
 
@@ -102,8 +104,8 @@ class SalesAllocationAllocator(models.AbstractModel):
                 return {user_id: loads[user_id] + others.get(user_id, 0)
                         for user_id in user_ids}
 
-            decisions = [decision for run in deciders
-                         for decision in run(queue_set.queues, load_of=load_of)]
+            # One owner per customer of the batch too (followers: its later leads).
+            decisions = matching._decide(deciders, queue_set.queues, load_of, followers)
             if trigger != "create":
                 decisions = self._handoff_decisions(decisions, previous, trigger)
             taken = Counter(decision.user_id for decision in decisions
@@ -116,9 +118,10 @@ class SalesAllocationAllocator(models.AbstractModel):
                              matched=matching._rows(decisions))
         # After the owners: the rules' speed-to-lead deadlines and follow-up activities.
         assigned_at = fields.Datetime.now()
-        self.env["sales.allocation.response"].start(decisions, previous, assigned_at)
+        self.env["sales.allocation.response"].start(
+            decisions, previous, assigned_at, timed=flags["timed"])
         self.env["sales.allocation.followup"].schedule(decisions, previous, assigned_at)
-        self.env["sales.allocation.worktime"].flag_held(decisions)
+        self.env["sales.allocation.worktime"].flag_held(decisions, flags["held"])
         # As _open_lead_counts would count them now: an open lead that changed owner
         # is one more for the new owner and one less for the old one.
         for lead_id, (before, after) in owners.items():

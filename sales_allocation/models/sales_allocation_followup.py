@@ -25,8 +25,9 @@ class SalesAllocationFollowup(models.AbstractModel):
     def schedule(self, decisions, previous, now):
         """Schedule the rules' follow-up activities for the leads ``decisions`` give
         to a new owner; returns the number of activities."""
+        with_activity = self.env["sales.allocation.rule"]._feature_rule_ids()["activity"]
         given = [decision for decision in decisions
-                 if decision.user_id and decision.rule_id
+                 if decision.rule_id in with_activity and decision.user_id
                  and decision.user_id != previous.get(decision.lead_id)]
         if not given:
             return 0

@@ -61,9 +61,15 @@ class SalesAllocationGather(models.AbstractModel):
         return found
 
     @api.model
-    def _lead_facts(self, lead_ids):
+    def _lead_facts(self, lead_ids, flags=None):
         """Plain facts for the engine, the current owners, the leads per company, and
-        the ids of the open leads (as ``_open_lead_counts`` counts them)."""
+        the ids of the open leads (as ``_open_lead_counts`` counts them).
+
+        ``flags``: a dict to fill, for a caller that writes after deciding, with the
+        leads' marks read in the same query: ``held`` (the ids held for a shift) and
+        ``timed`` (the ids with a first-response deadline or a first response still
+        awaited on the assignment's log row). The writers then
+        touch only the rows whose mark changes, without asking the table again."""
         cr = self.env.cr
         ids = int_array(lead_ids)
         cr.execute("""
@@ -75,7 +81,9 @@ class SalesAllocationGather(models.AbstractModel):
                    l.customer_segment, COALESCE(l.planned_revenue, 0),
                    p.commercial_partner_id, l.user_id, l.company_id,
                    l.product_category_id, l.stage_id,
-                   """ + open_lead_sql("l") + """
+                   """ + open_lead_sql("l") + """,
+                   l.allocation_held IS TRUE,
+                   l.response_deadline IS NOT NULL OR l.response_log_id IS NOT NULL
               FROM crm_lead l
               LEFT JOIN res_partner p ON p.id = l.partner_id
               LEFT JOIN res_partner cp ON cp.id = p.commercial_partner_id
@@ -91,9 +99,14 @@ class SalesAllocationGather(models.AbstractModel):
         for lead_id, tag_id in cr.fetchall():
             tags[lead_id].add(tag_id)
         facts, previous, companies, open_ids = {}, {}, defaultdict(list), set()
+        held, timed = set(), set()
         for (lead_id, country_id, state_id, source_id, industry_id, customer_type,
              segment, revenue, partner_key, user_id, company_id, product_category_id,
-             stage_id, is_open) in rows:
+             stage_id, is_open, is_held, is_timed) in rows:
+            if is_held:
+                held.add(lead_id)
+            if is_timed:
+                timed.add(lead_id)
             lead = engine.Lead(
                 id=lead_id, country_id=country_id, state_id=state_id,
                 tag_ids=frozenset(tags.get(lead_id, ())), source_id=source_id,
@@ -105,6 +118,8 @@ class SalesAllocationGather(models.AbstractModel):
             companies[company_id].append(lead)
             if is_open:
                 open_ids.add(lead_id)
+        if flags is not None:
+            flags.update(held=held, timed=timed)
         return facts, previous, companies, open_ids
 
     @api.model
@@ -243,11 +258,17 @@ class SalesAllocationGather(models.AbstractModel):
                 matched.update(self._domain_matches(plan.domains, lead_ids))
             return matched[rule_id]
 
-        def run(queues, load_of=None):
+        def run(queues, load_of=None, pick=None, extra_matches=None):
+            # The passes of sales.allocation.match._decide: ``pick(lead_id)`` chooses
+            # the leads to decide now; ``extra_matches``: leads of this very batch.
+            chosen = leads if pick is None else [lead for lead in leads if pick(lead.id)]
+            if not chosen:
+                return []
             return engine.allocate(
-                leads, rules, queues, continuity=continuity,
+                chosen, rules, queues, continuity=continuity,
                 domain_matcher=domain_matcher,
                 matrix_resolver=matrices.resolver if matrices else None,
-                user_active=user_active, load_of=load_of, matches=matches)
+                user_active=user_active, load_of=load_of,
+                matches={**matches, **extra_matches} if extra_matches else matches)
 
         return run

@@ -14,6 +14,11 @@ days after a moment"), read in the time zone of the salesperson concerned.
 ``_day_calendars`` reads the calendars once for a batch of leads (attendances with
 ``sales.allocation.worktime._attendances``, holidays with its ``_leaves``) and callers
 hand them to ``_lead_timers``.
+
+Timer lines (``sales_allocation_pool_timer.py``): the first line whose condition a lead
+meets overrides the pool's idle, holding and warning days. ``_timer_lines`` finds the
+lines of a batch of leads at once; callers hand each lead's line to ``_lead_timers``
+and to the words (``_reason``), which name it.
 """
 from collections import defaultdict
 
@@ -59,9 +64,11 @@ class SalesAllocationPool(models.Model):
              "ends at midnight in his time zone). 0 means no limit.")
     max_open_leads = fields.Integer(
         default=0,
-        help="How many open leads (not won, not lost) from this pool one salesperson may "
-             "hold at once, counting the ones a manager assigned to him as well as the "
-             "ones he claimed: a claim beyond it is refused. 0 means no limit.")
+        help="How many open leads (not won, not lost) of this pool one salesperson may "
+             "hold at once. Every open lead he owns that is in this pool counts, however "
+             "he got it: claimed, assigned to him by a manager, or handed to him by the "
+             "pool's re-allocation queue. Only claims are refused beyond it (a manager's "
+             "assignment is not). 0 means no limit.")
     idle_days = fields.Integer(
         string="Reclaim When Idle For", default=7,
         help="Take a lead back when its owner has not worked it (message, note, "
@@ -103,6 +110,13 @@ class SalesAllocationPool(models.Model):
              "in cooldown.")
     reclaim_queue_id = fields.Many2one(
         "sales.allocation.queue", string="Re-allocation Queue")
+    timer_line_ids = fields.One2many(
+        "sales.allocation.pool.timer", "pool_id", string="Timers by Condition",
+        copy=True,
+        help="Other timers for the leads meeting a condition, e.g. key accounts idle "
+             "30 days. The first line (top down) whose condition a lead meets gives its "
+             "idle, holding and warning days; 0 on a line keeps the pool's value. A lead "
+             "no line matches keeps the pool's timers.")
     lead_ids = fields.One2many("crm.lead", "pool_id", string="Leads", readonly=True)
     unclaimed_count = fields.Integer(
         string="Waiting", compute="_compute_counts",
@@ -155,6 +169,8 @@ class SalesAllocationPool(models.Model):
                     "be warned the moment they get a lead. Make the warning shorter than "
                     "%(timer)d days.") % {
                         "pool": pool.name, "warn": pool.warn_days, "timer": min(timers)})
+            # The lines that keep a pool value now count with the new one.
+            pool.timer_line_ids._check_days()
 
     @api.constrains("calendar_id")
     def _check_calendar(self):
@@ -260,7 +276,7 @@ class SalesAllocationPool(models.Model):
     # ------------------------------------------------------------------ timers
 
     def _lead_timers(self, owner_activity_date, assigned_date, lead_type, probability,
-                     active=True, now=None, calendar=None, owner_id=None):
+                     active=True, now=None, calendar=None, owner_id=None, line=None):
         """The engine's timers (or status, with ``now``) of one owned lead of this pool.
 
         Won and lost leads have no timer; the holding timer stops at the pool's goal.
@@ -270,15 +286,19 @@ class SalesAllocationPool(models.Model):
         A pool with a calendar counts in working days: ``calendar`` is the owner's
         ``engine.worktime.Calendar`` from ``_day_calendars`` (read once per batch by
         the callers); without it, ``owner_id`` (the owner) is needed to read it here.
+
+        ``line``: the lead's timer line (``_timer_lines``), whose days replace the
+        pool's; None (or an empty recordset): the pool's own days.
         """
         self.ensure_one()
         if not active or (probability or 0) >= 100:
             args = (None, None, 0, 0, 0)
         else:
             goal_reached = self.hold_goal == "convert" and lead_type == "opportunity"
+            idle_days, hold_days, warn_days = line._days() if line else (
+                self.idle_days, self.max_hold_days, self.warn_days)
             args = (to_datetime(owner_activity_date), to_datetime(assigned_date),
-                    self.idle_days, 0 if goal_reached else self.max_hold_days,
-                    self.warn_days)
+                    idle_days, 0 if goal_reached else hold_days, warn_days)
         now = to_datetime(now)
         if calendar is None and self.sudo().calendar_id and (args[0] or args[1]):
             if not owner_id:
@@ -307,6 +327,36 @@ class SalesAllocationPool(models.Model):
             "Of\" empty to count calendar days.") % {
                 "pool": self.name, "calendar": self.sudo().calendar_id.name,
                 "error": error}
+
+    @api.model
+    def _timer_lines(self, pool_leads):
+        """lead id -> its timer line (the first, by sequence, of its pool's lines whose
+        condition it meets), for ``pool_leads``: (pool id, lead id) pairs. Leads no line
+        matches (and leads of pools without lines) are left out.
+
+        Set-based: the lines of all the pools are read once and their conditions
+        answered for the whole batch by ``sales.allocation.gather._domain_matches``
+        (one query for the conditions on the lead's own columns).
+        """
+        leads_of = defaultdict(set)
+        for pool_id, lead_id in pool_leads:
+            if pool_id and lead_id:
+                leads_of[pool_id].add(lead_id)
+        if not leads_of:
+            return {}
+        lines = self.env["sales.allocation.pool.timer"].sudo().search(
+            [("pool_id", "in", list(leads_of))])
+        if not lines:
+            return {}
+        domains = {line.id: line._parsed_domain() for line in lines}
+        lead_ids = sorted(set().union(*[leads_of[pool_id]
+                                        for pool_id in set(lines.mapped("pool_id").ids)]))
+        matched = self.env["sales.allocation.gather"]._domain_matches(domains, lead_ids)
+        result = {}
+        for line in lines.sorted(lambda line: (line.sequence, line.id)):
+            for lead_id in matched[line.id] & leads_of[line.pool_id.id]:
+                result.setdefault(lead_id, line)
+        return result
 
     @api.multi
     def _day_calendars(self, user_ids, since, until=None):
@@ -380,8 +430,15 @@ class SalesAllocationPool(models.Model):
 
     # ------------------------------------------------------------------ words
 
-    def _reason(self, status):
-        """Why a lead is warned or reclaimed, e.g. "idle 4 days, limit 3"."""
+    def _reason(self, status, line=None):
+        """Why a lead is warned or reclaimed, e.g. "idle 4 days, limit 3"; with the
+        lead's timer ``line``: "idle 31 days, limit 30 (Key accounts)"."""
+        reason = self._reason_days(status)
+        if line:
+            return _("%(reason)s (%(line)s)") % {"reason": reason, "line": line.name}
+        return reason
+
+    def _reason_days(self, status):
         if self.sudo().calendar_id:
             return self._reason_working_days(status)
         if status.timer == clocks.IDLE:
@@ -407,7 +464,7 @@ class SalesAllocationPool(models.Model):
         return _("Work this lead before %s or it goes back to the pool") % (
             self._user_datetime(status.deadline))
 
-    def _warning_note(self, status):
+    def _warning_note(self, status, line=None):
         if status.timer == clocks.IDLE:
             what = _("Log a note, send a message, schedule or complete an activity, or "
                      "move the lead to another stage: the countdown starts again.")
@@ -417,7 +474,7 @@ class SalesAllocationPool(models.Model):
         return "<p>%s</p><p>%s</p>" % (html_escape(
             _("Pool \"%(pool)s\" takes this lead back on %(deadline)s (%(reason)s).") % {
                 "pool": self.name, "deadline": self._user_datetime(status.deadline),
-                "reason": self._reason(status)}), html_escape(what))
+                "reason": self._reason(status, line)}), html_escape(what))
 
     @api.model
     def _user_datetime(self, value):

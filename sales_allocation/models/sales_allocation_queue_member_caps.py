@@ -57,20 +57,10 @@ class SalesAllocationQueueMember(models.Model):
     def _mark_new_caps(self, queue_set, at=None):
         """Set ``Member.new_left`` on the members of ``queue_set`` who have a cap."""
         queues = queue_set.queues
-        if not queues:
-            return
-        cr = self.env.cr
-        cr.execute("""
-            SELECT m.queue_id, m.user_id, m.max_new_per_day, m.max_new_per_week, p.tz
-              FROM sales_allocation_queue_member m
-              JOIN res_users u ON u.id = m.user_id
-              JOIN res_partner p ON p.id = u.partner_id
-             WHERE m.queue_id IN %s
-               AND (m.max_new_per_day > 0 OR m.max_new_per_week > 0)
-        """, [tuple(queues)])
-        caps = cr.fetchall()
+        caps = [cap for cap in queue_set.new_caps if cap[0] in queues]
         if not caps:
             return
+        cr = self.env.cr
         now = fields.Datetime.from_string(at) if isinstance(at, str) else (
             at or datetime.utcnow())
         starts = {user_id: day_and_week_start(now, tz)

@@ -6,7 +6,11 @@ Warns the owners whose leads entered their warning window, then takes back the l
 whose deadline has come: to the pool, or through the pool's queue. The pools hold the
 settings and the words (``sales.allocation.pool``); the timer maths is the pure
 ``engine.reclaim``; owners move through the ledger, turns through the turns. Pools that
-count working days get their calendars read once per batch (``_calendars``).
+count working days get their calendars read once per batch (``_calendars``), and the
+leads' timer lines are found once per batch (``sales.allocation.pool._timer_lines``).
+A lead the run finds due (or to warn) whose timers, checked again with the current
+lines, say otherwise (it meets another line's condition since) gets its stored timers
+written again (``_refresh_timers``): it is warned or reclaimed on its new deadline.
 """
 import logging
 import time
@@ -17,7 +21,7 @@ from odoo.tools import split_every
 
 from ..dates import to_datetime
 from ..engine import reclaim as clocks
-from ..sql import int_array, values_sql
+from ..sql import int_array, unnest_sql, values_sql
 from .sales_allocation_ledger import LogRow, Move
 from .sales_allocation_run import recorded_run
 
@@ -109,7 +113,8 @@ class SalesAllocationReclaim(models.AbstractModel):
         """The facts the reclaim run needs about locked leads, by pool."""
         self.env.cr.execute("""
             SELECT id, name, pool_id, user_id, owner_activity_date, date_open, type,
-                   probability, active, reclaim_deadline, team_id, allocation_rule_id
+                   probability, active, reclaim_deadline, reclaim_warn_date,
+                   reclaim_timer, team_id, allocation_rule_id
               FROM crm_lead WHERE id IN %s ORDER BY id
         """, [tuple(lead_ids)])
         by_pool = defaultdict(list)
@@ -133,12 +138,46 @@ class SalesAllocationReclaim(models.AbstractModel):
         return pools._day_calendars({row["user_id"] for row in rows}, min(moments),
                                     max(moments))
 
+    def _lines(self, pool_rows):
+        """lead id -> its timer line, for a batch (``_lead_rows``), read once."""
+        return self.env["sales.allocation.pool"]._timer_lines(
+            [(pool.id, row["id"]) for pool, rows in pool_rows for row in rows])
+
     @staticmethod
-    def _status(pool, row, now, calendars):
+    def _status(pool, row, now, calendars, lines):
         return pool._lead_timers(row["owner_activity_date"], row["date_open"],
                                  row["type"], row["probability"], row["active"], now=now,
                                  calendar=calendars.get((pool.id, row["user_id"])),
-                                 owner_id=row["user_id"])
+                                 owner_id=row["user_id"], line=lines.get(row["id"]))
+
+    def _refresh_timers(self, rows, statuses):
+        """Store again the timers of the leads of ``rows`` whose stored timers differ
+        from ``statuses`` (lead id -> the status computed now, with the current timer
+        lines); returns how many were written."""
+        def text(value):
+            return fields.Datetime.to_string(to_datetime(value)) if value else None
+
+        stale = []
+        for row in rows:
+            status = statuses[row["id"]]
+            computed = (text(status.deadline), text(status.warn_from), status.timer or None)
+            stored = (text(row["reclaim_deadline"]), text(row["reclaim_warn_date"]),
+                      row["reclaim_timer"] or None)
+            if computed != stored:
+                stale.append((row["id"],) + computed)
+        if stale:
+            sql, params = unnest_sql(stale, ["int", "timestamp", "timestamp", "varchar"])
+            self.env.cr.execute("""
+                UPDATE crm_lead l
+                   SET reclaim_deadline = v.deadline, reclaim_warn_date = v.warn_from,
+                       reclaim_timer = v.timer
+                  FROM """ + sql + """ AS v(id, deadline, warn_from, timer)
+                 WHERE l.id = v.id
+            """, params)
+            self.env["crm.lead"].invalidate_cache(
+                ["reclaim_deadline", "reclaim_warn_date", "reclaim_timer"],
+                [row[0] for row in stale])
+        return len(stale)
 
     # ------------------------------------------------------------------ warnings
 
@@ -150,9 +189,14 @@ class SalesAllocationReclaim(models.AbstractModel):
         activity_rows, log_rows = [], []
         pool_rows = self._lead_rows(lead_ids)
         calendars = self._calendars(pool_rows, now)
+        lines = self._lines(pool_rows)
         for pool, rows in pool_rows:
+            statuses = {row["id"]: self._status(pool, row, now, calendars, lines)
+                        for row in rows}
+            # Before the warnings: they remember the stored deadline.
+            self._refresh_timers(rows, statuses)
             for row in rows:
-                status = self._status(pool, row, now, calendars)
+                status = statuses[row["id"]]
                 if status.state != clocks.WARN:
                     continue
                 owner = owners.get(row["user_id"])
@@ -164,11 +208,12 @@ class SalesAllocationReclaim(models.AbstractModel):
                 if texts is None:
                     texts = localized[(pool.id, owner.id)] = pool.with_context(
                         lang=owner.lang, tz=owner.tz)
+                line = lines.get(row["id"])
                 activity_rows.append((
                     row["id"], row["name"], owner.id, texts._user_date(status.deadline),
-                    texts._warning_summary(status), texts._warning_note(status)))
+                    texts._warning_summary(status), texts._warning_note(status, line)))
                 log_rows.append(LogRow(row["id"], owner.id, owner.id, "warned",
-                                       pool._reason(status), team_id=row["team_id"],
+                                       pool._reason(status, line), team_id=row["team_id"],
                                        pool_id=pool.id))
         if log_rows:
             ids = tuple(row.lead_id for row in log_rows)
@@ -231,11 +276,15 @@ class SalesAllocationReclaim(models.AbstractModel):
         moves, log_rows = [], []
         pool_rows = self._lead_rows(lead_ids)
         calendars = self._calendars(pool_rows, now)
+        lines = self._lines(pool_rows)
         for pool, rows in pool_rows:
             # Each lead's timers once: they decide and they explain.
-            statuses = {row["id"]: self._status(pool, row, now, calendars)
+            statuses = {row["id"]: self._status(pool, row, now, calendars, lines)
                         for row in rows}
             due = [row for row in rows if statuses[row["id"]].state == clocks.DUE]
+            # Not due after all (another timer line applies since): its new timers.
+            self._refresh_timers(
+                [row for row in rows if statuses[row["id"]].state != clocks.DUE], statuses)
             if not due:
                 continue
             picks, new_calendars = {}, {}
@@ -245,7 +294,8 @@ class SalesAllocationReclaim(models.AbstractModel):
                 new_calendars = pool._day_calendars(
                     {pick[0] for pick in picks.values()}, now, now)
             for row in due:
-                reason = pool._reason(statuses[row["id"]])
+                line = lines.get(row["id"])
+                reason = pool._reason(statuses[row["id"]], line)
                 pick = picks.get(row["id"])
                 if pick:
                     # Two log rows: taken from the owner, given to the queue's pick.
@@ -260,7 +310,7 @@ class SalesAllocationReclaim(models.AbstractModel):
                         timers=tuple(pool._lead_timers(
                             now, now, row["type"], row["probability"],
                             calendar=new_calendars.get((pool.id, user_id)),
-                            owner_id=user_id)),
+                            owner_id=user_id, line=line)),
                         passed_over=passed_over, skip_codes=skip_codes))
                     result["reallocated"] += 1
                 else:

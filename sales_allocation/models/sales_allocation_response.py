@@ -13,6 +13,14 @@ KEY UPDATE SKIP LOCKED``: it warns the owner once (an activity, a ``warned`` log
 then, after the rule's grace period, passes the lead to the next member of the rule's
 queue who can take it (on shift, not on leave: the queue's working hours apply), never
 back to a rep who let it lapse, through the turns and the ledger (``reassigned``).
+
+The report (``report/sales_allocation_response_report.py``, issue 13) reads what each
+deadline became from the assignment's own log row: ``_set_deadlines`` writes the
+deadline on the log row that gave the lead to its owner (the owner's newest one) and
+links the lead to it (``crm.lead.response_log_id``); the owner's first touch writes
+when he first responded (``crm_lead_response.py``), also after the deadline; the run
+marks the rows it warned (lapsed) and those it took the lead from (reassigned). All
+set-based, in the statements that already write the deadlines.
 """
 import logging
 import time
@@ -49,29 +57,39 @@ class SalesAllocationResponse(models.AbstractModel):
     # ------------------------------------------------------------------ deadlines
 
     @api.model
-    def start(self, decisions, previous, now):
+    def start(self, decisions, previous, now, timed=None):
         """Set (or clear) the deadlines of the leads ``decisions`` give to a new
-        owner: a rule with ``response_minutes`` sets one, any other clears it."""
+        owner: a rule with ``response_minutes`` sets one, any other clears it.
+
+        ``timed``: the ids of those leads that had a deadline, when the caller read
+        them (``gather._lead_facts``): only those are cleared."""
         given = [(decision.lead_id, decision.user_id, decision.queue_id, decision.rule_id)
                  for decision in decisions
                  if decision.user_id and decision.user_id != previous.get(decision.lead_id)]
         if not given:
             return 0
-        minutes = self._rule_minutes({rule_id for *_rest, rule_id in given if rule_id})
+        timed_rules = self.env["sales.allocation.rule"]._feature_rule_ids()["response"]
+        minutes = self._rule_minutes({rule_id for *_rest, rule_id in given
+                                      if rule_id in timed_rules})
+        had_deadline = timed
         timed = [(lead_id, user_id, queue_id, minutes[rule_id])
                  for lead_id, user_id, queue_id, rule_id in given if rule_id in minutes]
         untimed = [lead_id for lead_id, _user, _queue, rule_id in given
-                   if rule_id not in minutes]
+                   if rule_id not in minutes
+                   and (had_deadline is None or lead_id in had_deadline)]
+        if not timed and not untimed:
+            return 0
         if untimed:
             self.env.cr.execute("""
                 UPDATE crm_lead SET response_deadline = NULL, response_user_id = NULL,
-                                    response_warned = false
-                 WHERE id = ANY(%s::int[]) AND response_deadline IS NOT NULL
+                                    response_warned = false, response_log_id = NULL
+                 WHERE id = ANY(%s::int[])
+                   AND (response_deadline IS NOT NULL OR response_log_id IS NOT NULL)
             """, [int_array(untimed)])
         self._set_deadlines(timed, now)
         self.env["crm.lead"].invalidate_cache(
-            ["response_deadline", "response_user_id", "response_warned"],
-            [row[0] for row in given])
+            ["response_deadline", "response_user_id", "response_warned",
+             "response_log_id"], [row[0] for row in given])
         return len(timed)
 
     @api.model
@@ -88,7 +106,11 @@ class SalesAllocationResponse(models.AbstractModel):
     @api.model
     def _set_deadlines(self, rows, now):
         """``rows``: (lead, owner, queue or None, minutes); one deadline per owner's
-        calendar and number of minutes, whatever the number of leads."""
+        calendar and number of minutes, whatever the number of leads.
+
+        Call it after the ledger logged the assignments: the deadline is also written
+        on the newest log row giving each lead to its owner (the report's row), which
+        the lead remembers in ``response_log_id``."""
         if not rows:
             return
         now = to_datetime(now)
@@ -103,13 +125,29 @@ class SalesAllocationResponse(models.AbstractModel):
                 deadlines[key] = self._deadline(calendar, now, minutes)
             values.append((lead_id, user_id, fields.Datetime.to_string(deadlines[key])))
         sql, params = unnest_sql(values, ["int", "int", "timestamp"])
+        # The log row: the lead's newest row naming the owner, through the index
+        # sales_allocation_log_lead_date_idx (lead, date desc, id desc).
         self.env.cr.execute("""
+            WITH v AS (
+                SELECT v.*, (SELECT g.id FROM sales_allocation_log g
+                              WHERE g.lead_id = v.id AND g.user_id = v.user_id
+                              ORDER BY g.date DESC, g.id DESC LIMIT 1) AS log_id
+                  FROM """ + sql + """ AS v(id, user_id, deadline)
+            ), logged AS (
+                UPDATE sales_allocation_log g
+                   SET response_deadline = v.deadline, response_date = NULL,
+                       response_lapsed = false, response_reassigned = false
+                  FROM v WHERE g.id = v.log_id
+            )
             UPDATE crm_lead l
                SET response_deadline = v.deadline, response_user_id = v.user_id,
-                   response_warned = false
-              FROM """ + sql + """ AS v(id, user_id, deadline)
+                   response_warned = false, response_log_id = v.log_id
+              FROM v
              WHERE l.id = v.id
         """, params)
+        self.env["sales.allocation.log"].invalidate_cache(
+            ["response_deadline", "response_date", "response_lapsed",
+             "response_reassigned"])
 
     @staticmethod
     def _deadline(calendar, now, minutes):
@@ -179,14 +217,15 @@ class SalesAllocationResponse(models.AbstractModel):
         """, [int_array(lead_ids)])
         rows = self.env.cr.dictfetchall()
         result = {"warned": 0, "reassigned": 0, "cleared": 0}
-        clear, warn, due = [], [], defaultdict(list)
+        clear, warn, due, forget = [], [], defaultdict(list), []
         for row in rows:
             deadline = fields.Datetime.from_string(row["response_deadline"])
             if (not row["open"] or not row["user_id"] or not row["response_minutes"]
                     or row["user_id"] != row["response_user_id"]):
                 # Closed, released, passed on by someone else, or no deadline any
-                # more on its rule: nothing to wait for.
+                # more on its rule: nothing to wait for, no response to record.
                 clear.append(row["id"])
+                forget.append(row["id"])
             elif not row["response_warned"]:
                 warn.append(row)
             elif deadline + timedelta(minutes=row["response_grace_minutes"] or 0) <= now:
@@ -202,13 +241,18 @@ class SalesAllocationResponse(models.AbstractModel):
             result["reassigned"] += moved
             clear.extend(dropped)
         if clear:
+            # A lapsed lead left with its owner keeps its log row: a late first
+            # response is still recorded (the report's "late").
             self.env.cr.execute("""
-                UPDATE crm_lead SET response_deadline = NULL, response_warned = false
+                UPDATE crm_lead SET response_deadline = NULL, response_warned = false,
+                       response_log_id = CASE WHEN id = ANY(%s::int[]) THEN NULL
+                                              ELSE response_log_id END
                  WHERE id = ANY(%s::int[])
-            """, [int_array(clear)])
+            """, [int_array(forget), int_array(clear)])
             result["cleared"] = len(clear)
         self.env["crm.lead"].invalidate_cache(
-            ["response_deadline", "response_user_id", "response_warned"], lead_ids)
+            ["response_deadline", "response_user_id", "response_warned",
+             "response_log_id"], lead_ids)
         return result
 
     # ------------------------------------------------------------------ warning
@@ -238,9 +282,11 @@ class SalesAllocationResponse(models.AbstractModel):
         self.env["sales.allocation.reclaim"]._insert_warnings(
             activity_rows, now,
             activity_type=self.env.ref("sales_allocation.mail_activity_type_first_response"))
+        lead_ids = int_array([row["id"] for row in rows])
         self.env.cr.execute("UPDATE crm_lead SET response_warned = true "
-                            "WHERE id = ANY(%s::int[])",
-                            [int_array([row["id"] for row in rows])])
+                            "WHERE id = ANY(%s::int[])", [lead_ids])
+        # The report: this deadline lapsed (unless a late answer comes).
+        self._mark_log_rows(lead_ids, "response_lapsed")
         self.env["sales.allocation.ledger"].log(log_rows, now)
         self._notify_leaders(rows)
 
@@ -335,12 +381,27 @@ class SalesAllocationResponse(models.AbstractModel):
                 team_id=queue_set.teams.get(queue_id), rule_id=row["allocation_rule_id"],
                 queue_id=queue_id))
             restart.append((row["id"], user_id, queue_id, row["response_minutes"]))
+        # The report: these owners' assignments ended in a reassignment (before the
+        # new deadlines replace the leads' log rows).
+        self._mark_log_rows(int_array([move.lead_id for move in moves]),
+                            "response_reassigned")
         self.env["sales.allocation.ledger"].move(moves, now)
         # The new owner has the same time to answer, on his own calendar.
         self._set_deadlines(restart, now)
         dropped = [row["id"] for row in rows
                    if row["id"] not in picks and row["id"] not in waiting]
         return len(moves), dropped
+
+    @api.model
+    def _mark_log_rows(self, lead_ids, column):
+        """Set ``column`` (a boolean of ``ResponseLog``) on the log rows of these
+        leads' running deadlines (``int_array`` of lead ids)."""
+        self.env.cr.execute("""
+            UPDATE sales_allocation_log g SET """ + column + """ = true
+              FROM crm_lead l
+             WHERE l.id = ANY(%s::int[]) AND g.id = l.response_log_id
+        """, [lead_ids])
+        self.env["sales.allocation.log"].invalidate_cache([column])
 
     @api.model
     def _lapsed_owners(self, lead_ids):
@@ -358,3 +419,27 @@ class SalesAllocationResponse(models.AbstractModel):
         for lead_id, user_id in self.env.cr.fetchall():
             result[lead_id].add(user_id)
         return result
+
+
+class ResponseLog(models.Model):
+    """What became of a first-response deadline, on the log row of the assignment
+    that started it (written set-based by ``sales.allocation.response`` and the
+    owner's first touch; read by ``sales.allocation.response.report``)."""
+
+    _inherit = "sales.allocation.log"
+
+    response_deadline = fields.Datetime(
+        string="First Response Due", readonly=True,
+        help="The first-response deadline this assignment started.")
+    response_date = fields.Datetime(
+        string="First Response", readonly=True,
+        help="When the owner first worked the lead after this assignment (message, "
+             "note, activity, stage change or edit), also after the deadline.")
+    response_lapsed = fields.Boolean(
+        string="Deadline Lapsed", readonly=True,
+        help="The speed-to-lead run found the deadline passed without a response and "
+             "warned the owner.")
+    response_reassigned = fields.Boolean(
+        string="Reassigned", readonly=True,
+        help="The speed-to-lead run took the lead from this owner and gave it to the "
+             "next member of the queue.")

@@ -271,6 +271,22 @@ class SalesAllocationRule(models.Model):
 
     @api.model
     @tools.ormcache()
+    def _feature_rule_ids(self):
+        """The ids of the rules (active or not, any company) that start something
+        after an assignment: ``response`` (a first-response deadline) and
+        ``activity`` (a follow-up activity). Cached until a rule changes, so that an
+        allocation through rules without them asks nothing more."""
+        self.env.cr.execute("""
+            SELECT id, COALESCE(response_minutes, 0) > 0, activity_type_id IS NOT NULL
+              FROM sales_allocation_rule
+             WHERE COALESCE(response_minutes, 0) > 0 OR activity_type_id IS NOT NULL
+        """)
+        rows = self.env.cr.fetchall()
+        return {"response": frozenset(row[0] for row in rows if row[1]),
+                "activity": frozenset(row[0] for row in rows if row[2])}
+
+    @api.model
+    @tools.ormcache()
     def _handoff_watch(self):
         """What lead changes the active hand-off rules react to, in any company:
         ``{'convert': bool, 'won': bool, 'stage': frozenset of stage ids}``. Cheap to

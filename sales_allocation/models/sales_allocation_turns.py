@@ -65,12 +65,18 @@ class QueueSet(object):
     ``members``: (queue id, user id) -> member record id; ``teams``: queue id -> sales
     channel; ``state``: queue id -> (last user, {member id: current weight},
     catch-up state) as read (the catch-up state: see ``_catch_up_json``).
+    Read with the queues, for the marks of ``load`` (empty when nothing asks for
+    them, so that a plain queue costs no query more): ``worktime``: queue id ->
+    (when nobody is on shift, queue calendar, company calendar) of the queues that
+    respect working hours; ``new_caps``: (queue id, user id, new leads per day, per
+    week, the rep's tz) of the members with such a cap.
     """
 
-    __slots__ = ("queues", "members", "teams", "state")
+    __slots__ = ("queues", "members", "teams", "state", "worktime", "new_caps")
 
     def __init__(self):
         self.queues, self.members, self.teams, self.state = {}, {}, {}, {}
+        self.worktime, self.new_caps = {}, []
 
     def apply(self, states):
         """Set the rotation state read from ``sales_allocation_rotation``."""
@@ -132,30 +138,41 @@ class SalesAllocationTurns(models.AbstractModel):
         cr = self.env.cr
         ids = tuple(sorted(queue_ids))
         cr.execute("""
-            SELECT id, strategy, name, team_id, catch_up FROM sales_allocation_queue
-             WHERE id IN %s AND active ORDER BY id
+            SELECT q.id, q.strategy, q.name, q.team_id, q.catch_up,
+                   q.respect_working_hours, q.when_nobody_on_shift,
+                   q.resource_calendar_id, c.resource_calendar_id
+              FROM sales_allocation_queue q
+              LEFT JOIN res_company c ON c.id = q.company_id
+             WHERE q.id IN %s AND q.active ORDER BY q.id
         """, [ids])
         queue_rows = cr.fetchall()
         cr.execute("""
             SELECT m.queue_id, m.id, m.user_id, m.weight, m.max_open_leads, m.available,
-                   u.active
+                   u.active, m.max_new_per_day, m.max_new_per_week, p.tz
               FROM sales_allocation_queue_member m
               JOIN res_users u ON u.id = m.user_id
+              JOIN res_partner p ON p.id = u.partner_id
              WHERE m.queue_id IN %s
              ORDER BY m.queue_id, m.sequence, m.id
         """, [ids])
         members = {}
         loads = loads or {}
-        for queue_id, member_id, user_id, weight, cap, available, active in cr.fetchall():
+        for (queue_id, member_id, user_id, weight, cap, available, active, per_day,
+             per_week, tz) in cr.fetchall():
             members.setdefault(queue_id, []).append(engine.Member(
                 user_id=user_id, weight=weight or 1, max_open=cap or 0,
                 available=available, active=active, load=loads.get(user_id, 0)))
             result.members[(queue_id, user_id)] = member_id
-        for queue_id, strategy, name, team_id, catch_up in queue_rows:
+            if (per_day or 0) > 0 or (per_week or 0) > 0:
+                result.new_caps.append((queue_id, user_id, per_day, per_week, tz))
+        for (queue_id, strategy, name, team_id, catch_up, respects, when,
+             queue_calendar, company_calendar) in queue_rows:
             result.queues[queue_id] = engine.Queue(
                 id=queue_id, strategy=strategy, members=members.get(queue_id, []),
                 name=name, catch_up=bool(catch_up))
             result.teams[queue_id] = team_id
+            if respects:
+                result.worktime[queue_id] = (when, queue_calendar, company_calendar)
         result.apply(self._read_state(cr, list(result.queues)))
         self.env["sales.allocation.worktime"].mark(result, at=at)
         # Daily and weekly caps of new leads (issue 14).

@@ -50,17 +50,8 @@ class SalesAllocationWorktime(models.AbstractModel):
         ``Queue.hold`` from the queue's setting. Once per rep and batch, not per lead.
         """
         queues = queue_set.queues
-        if not queues:
-            return {}
-        cr = self.env.cr
-        cr.execute("""
-            SELECT q.id, q.when_nobody_on_shift, q.resource_calendar_id,
-                   c.resource_calendar_id
-              FROM sales_allocation_queue q
-              LEFT JOIN res_company c ON c.id = q.company_id
-             WHERE q.id = ANY(%s::int[]) AND q.respect_working_hours
-        """, [int_array(sorted(queues))])
-        settings = cr.fetchall()
+        settings = [(queue_id,) + queue_set.worktime[queue_id]
+                    for queue_id in sorted(queue_set.worktime) if queue_id in queues]
         if not settings:
             return {}
         at = at or fields.Datetime.from_string(fields.Datetime.now())
@@ -179,13 +170,28 @@ class SalesAllocationWorktime(models.AbstractModel):
         return holidays, leaves
 
     @api.model
-    def flag_held(self, decisions):
-        """Flag the leads of ``decisions`` held for a shift, unflag the others."""
+    def flag_held(self, decisions, held_before=None):
+        """Flag the leads of ``decisions`` held for a shift, unflag the others.
+
+        ``held_before``: the ids of those leads flagged before, when the caller read
+        them (``gather._lead_facts``): then only the rows whose flag changes are
+        written, and nothing is asked when none does."""
         if not decisions:
             return
         held = [decision.lead_id for decision in decisions
                 if decision.reasons and decision.reasons[-1][0] == "held"]
         lead_ids = [decision.lead_id for decision in decisions]
+        if held_before is not None:
+            flag = sorted(set(held) - held_before)
+            unflag = sorted(held_before.intersection(lead_ids).difference(held))
+            for value, ids in ((True, flag), (False, unflag)):
+                if ids:
+                    self.env.cr.execute(
+                        "UPDATE crm_lead SET allocation_held = %s WHERE id = ANY(%s::int[])",
+                        [value, int_array(ids)])
+            if flag or unflag:
+                self.env["crm.lead"].invalidate_cache(["allocation_held"], flag + unflag)
+            return
         written = 0
         if held:
             self.env.cr.execute("""

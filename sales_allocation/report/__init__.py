@@ -3,3 +3,4 @@ from . import sales_allocation_territory_report
 from . import sales_allocation_report
 from . import sales_allocation_fairness_report
 from . import sales_allocation_unplaced
+from . import sales_allocation_response_report

@@ -24,3 +24,6 @@ from . import test_match_mask
 from . import test_match_new_caps
 from . import test_catch_up
 from . import test_pool_working_days
+from . import test_pool_timer_lines
+from . import test_response_report
+from . import test_match_partner
