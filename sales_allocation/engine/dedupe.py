@@ -32,6 +32,7 @@ __all__ = [
     "STRENGTHS", "PUBLIC_MAIL_DOMAINS", "Candidate", "Contact", "normalize_email",
     "email_domain", "parse_domain_list", "normalize_company", "normalize_vat",
     "digits_only", "match_keys", "shared_strength", "best_match",
+    "customer_candidate", "customer_id", "batch_candidates",
 ]
 
 STRENGTHS = ("email", "domain", "phone", "company", "vat")
@@ -40,7 +41,31 @@ _RANK = {strength: rank for rank, strength in enumerate(STRENGTHS)}
 # ``create_date`` and ``lead_id`` break ties between candidates of one strength and
 # type: the oldest lead wins.  ``owner_id`` may be ``None`` (a pool lead): what to do
 # with an unowned best match is the adapter's call.
+#
+# A customer with a salesperson (a partner, not a lead) is a candidate too, built by
+# ``customer_candidate``: its ``lead_id`` is the partner id negated (``customer_id``
+# reads it back), so that it travels through the allocation's reasons like a lead id
+# and no partner id is ever taken for a lead id.  It ranks after the opportunities and
+# leads of its strength (they show the customer is worked right now, a salesperson
+# on the customer only that he was once given one).
 Candidate = namedtuple("Candidate", "lead_id strength is_opportunity create_date owner_id")
+
+
+def customer_candidate(partner_id, strength, create_date, owner_id):
+    """The ``Candidate`` of a customer (partner ``partner_id``) whose salesperson is
+    ``owner_id``."""
+    if not partner_id or partner_id < 0:
+        raise ValueError("a customer candidate needs a partner id, got %r" % (partner_id,))
+    return Candidate(-partner_id, strength, False, create_date, owner_id)
+
+
+def customer_id(lead_id):
+    """The partner id of a customer candidate's ``lead_id`` (``customer_candidate``),
+    ``None`` for a lead's id (or ``None``)."""
+    if lead_id is not None and lead_id < 0:
+        return -lead_id
+    return None
+
 
 # The raw contact values of one lead.  ``phone_keys`` are already keys (the adapter
 # normalizes phone and mobile with ``phonenumbers``); the other fields are raw text.
@@ -382,10 +407,17 @@ def shared_strength(keys, other_keys, enabled=STRENGTHS):
     return None
 
 
+# Within one strength: an opportunity, then a lead, then a customer (``customer_id``).
+_OPPORTUNITY, _LEAD, _CUSTOMER = range(3)
+
+
 def _rank(candidate):
-    date = candidate.create_date
-    return (_RANK[candidate.strength], not candidate.is_opportunity, date is None, date,
-            candidate.lead_id)
+    date, lead_id = candidate.create_date, candidate.lead_id
+    if lead_id is not None and lead_id < 0:
+        kind, lead_id = _CUSTOMER, -lead_id
+    else:
+        kind = _OPPORTUNITY if candidate.is_opportunity else _LEAD
+    return (_RANK[candidate.strength], kind, date is None, date, lead_id)
 
 
 def best_match(candidates, enabled=STRENGTHS):
@@ -393,9 +425,10 @@ def best_match(candidates, enabled=STRENGTHS):
 
     Candidates of a strength missing from ``enabled`` (an iterable of strengths; empty
     or ``None`` enables none) are ignored.  The strongest
-    strength wins; within one strength an opportunity beats a lead, then the oldest
+    strength wins; within one strength an opportunity beats a lead, which beats a
+    customer with a salesperson (``customer_candidate``); then the oldest
     ``create_date`` (``None`` last; datetimes or Odoo's datetime strings, not mixed),
-    then the lowest ``lead_id``.  An unknown strength raises ``ValueError``.
+    then the lowest lead (or partner) id.  An unknown strength raises ``ValueError``.
     """
     enabled = _enabled(enabled)
     best = best_rank = None
@@ -408,3 +441,39 @@ def best_match(candidates, enabled=STRENGTHS):
         if best is None or rank < best_rank:
             best, best_rank = candidate, rank
     return best
+
+
+def batch_candidates(leads):
+    """The candidates the leads of one batch are to each other, before any has an owner.
+
+    ``leads``: iterable of ``(lead_id, scope, is_opportunity, create_date, keys)``;
+    ``keys`` an iterable of ``(strength, key)`` (a phone key under ``'phone'``, however
+    many phones the lead has); two leads only match within one ``scope`` (the adapter
+    passes the company).  The first lead of each key (the oldest ``create_date``,
+    ``None`` last, then the lowest id) is the one the others of that key follow.
+
+    Returns lead id -> list of ``Candidate`` (``owner_id`` ``None``: the first lead
+    has none yet), one per key the lead shares with a first lead other than itself.
+    The first lead of a key is always older than the leads that follow it, so
+    following never loops.
+    """
+    leads = [(lead_id, scope, is_opportunity, create_date, tuple(keys))
+             for lead_id, scope, is_opportunity, create_date, keys in leads]
+    first = {}
+    for lead_id, scope, is_opportunity, create_date, keys in leads:
+        order = (create_date is None, create_date, lead_id)
+        for strength, key in keys:
+            if not key:
+                continue
+            group = (scope, strength, key)
+            known = first.get(group)
+            if known is None or order < known[0]:
+                first[group] = (order, Candidate(
+                    lead_id, strength, is_opportunity, create_date, None))
+    found = {}
+    for lead_id, scope, _is_opportunity, _create_date, keys in leads:
+        for strength, key in keys:
+            known = first.get((scope, strength, key)) if key else None
+            if known is not None and known[1].lead_id != lead_id:
+                found.setdefault(lead_id, []).append(known[1])
+    return found

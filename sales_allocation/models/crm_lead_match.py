@@ -82,7 +82,7 @@ class CrmLead(models.Model):
     match_vat = fields.Char(string="Match Key: VAT", readonly=True, copy=False)
     match_lead_id = fields.Many2one(
         "crm.lead", string="Matched Lead", readonly=True, copy=False,
-        ondelete="set null", index=True,
+        ondelete="set null",
         help="The open lead or opportunity of the same customer found when this lead "
              "was allocated (same email, email domain, phone, company name or VAT).")
     match_reason = fields.Char(

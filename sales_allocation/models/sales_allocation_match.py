@@ -2,13 +2,26 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Matching before routing (issue 14): ``sales.allocation.match``.
 
-``_find(lead_ids)``: the strongest match of each lead among the open leads and
-opportunities that have an owner, in ONE query per batch. Every key of the batch is
-looked up through the partial index of its column (``crm_lead_match_*_idx``), one
-``LATERAL ... LIMIT 1`` per key returning the best lead of that key (an opportunity
-before a lead, then the oldest); the engine's ``dedupe.best_match`` then ranks the
-strengths. The result feeds ``engine.allocate(matches=...)``; the rule's
-``match_policy`` decides what a match does.
+``_find_batch(lead_ids)`` (``_find``: its first half): the strongest match of each
+lead among the open leads and opportunities that have an owner (outside the batch) and
+the customers with a salesperson (``res.partner.user_id``, active, of the lead's
+company or shared), in ONE query per batch. Every key of the batch is looked up through
+the partial index of its column (``crm_lead_match_*_idx``, ``res_partner_match_*_idx``),
+one ``LATERAL ... LIMIT 1`` per key and table returning the best lead of that key (an
+opportunity before a lead, then the oldest) and the oldest customer; the engine's
+``dedupe.best_match`` then ranks them: the strongest key wins, and within one strength
+an opportunity beats a lead, which beats a customer (his salesperson was given him
+once; an open lead is being worked now), then the oldest. A customer travels as a
+``Candidate`` whose ``lead_id`` is his partner id negated (``dedupe.customer_id``);
+the reason names him ("same email domain as 华东钢铁有限公司 (李娜)") and
+``match_lead_id`` stays empty. The rule's ``match_policy`` decides what a match does,
+and a salesperson archived, away or over his cap falls back as a lead's owner does.
+
+The leads of one batch (a backlog batch, ``action_allocate``, a simulation) are matched
+with each other too, in Python from the keys already read (``dedupe.batch_candidates``):
+the first lead of a key (oldest, lowest id) is routed as usual and the later ones
+whose best match it is follow it (``_decide``: they are decided after it, with its
+owner as their match's owner; the reason names it).
 
 ``_rows(decisions)``: what the decisions that used a match store on the lead
 (``match_lead_id``, ``match_reason``, ``match_flagged``); the ledger writes it in the
@@ -69,30 +82,71 @@ class SalesAllocationMatch(models.AbstractModel):
 
     @api.model
     def _find(self, lead_ids):
-        """lead id -> ``dedupe.Candidate`` of its strongest match (with an owner), for
+        """lead id -> ``dedupe.Candidate`` of its strongest match (with an owner) among
+        the open leads outside ``lead_ids`` and the customers with a salesperson, for
         those of ``lead_ids`` that have one. One read of the batch's keys, one query."""
+        return self._find_batch(lead_ids)[0]
+
+    @api.model
+    def _find_batch(self, lead_ids):
+        """``(matches, followers)`` of a batch of leads allocated together.
+
+        ``matches``: as ``_find`` answers. ``followers``: lead id -> the
+        ``dedupe.Candidate`` of an earlier lead of the same batch (owner ``None``: it
+        has none yet) that is a better match than any in ``matches``: the lead goes
+        where that lead goes (``_decide``). One read of the batch's keys, one query
+        (none when the batch has no key).
+        """
         enabled = self._enabled_strengths()
         if not lead_ids or not enabled:
-            return {}
+            return {}, {}
         cr = self.env.cr
         public = self._public_domains() if "domain" in enabled else frozenset()
         cr.execute("""
-            SELECT id, company_id, match_email, match_domain, match_phone,
-                   match_mobile, match_company, match_vat
+            SELECT id, company_id, type = 'opportunity', create_date, match_email,
+                   match_domain, match_phone, match_mobile, match_company, match_vat
               FROM crm_lead WHERE id = ANY(%s::int[])
         """, [int_array(lead_ids)])
-        keys = []
-        for (lead_id, company_id, email, domain, phone, mobile, company,
-             vat) in cr.fetchall():
+        keys, batch = [], []
+        for (lead_id, company_id, is_opportunity, create_date, email, domain, phone,
+             mobile, company, vat) in cr.fetchall():
             wanted = (("email", email),
                       ("domain", domain if domain and dedupe.email_domain(
                           "x@" + domain, public) else None),
                       ("phone", phone), ("phone", mobile if mobile != phone else None),
                       ("company", company), ("vat", vat))
-            keys.extend((lead_id, company_id, strength, key) for strength, key in wanted
-                        if key and strength in enabled)
+            wanted = [(strength, key) for strength, key in wanted
+                      if key and strength in enabled]
+            keys.extend((lead_id, company_id, strength, key) for strength, key in wanted)
+            batch.append((lead_id, company_id, is_opportunity, create_date, wanted))
         if not keys:
-            return {}
+            return {}, {}
+        candidates = self._candidates(keys, enabled)
+        matches, followers = {}, {}
+        in_batch = dedupe.batch_candidates(batch)
+        for lead_id in set(candidates) | set(in_batch):
+            found = candidates.get(lead_id, ())
+            best = dedupe.best_match(found, enabled)
+            first = dedupe.best_match(list(found) + in_batch.get(lead_id, []), enabled)
+            if best is not None:
+                matches[lead_id] = best
+            if first is not None and first is not best:
+                followers[lead_id] = first
+        return matches, followers
+
+    @api.model
+    def _candidates(self, keys, enabled):
+        """lead id -> the best ``dedupe.Candidate`` of each key of ``keys`` ((lead id,
+        company id, strength, key) rows): among the open leads with an owner that are
+        not in the batch, and the active customers with a salesperson. ONE query.
+
+        Every key is looked up through a partial index, one ``LATERAL ... LIMIT 1`` per
+        key and column: ``crm_lead_match_*_idx`` for the leads (an opportunity before a
+        lead, then the oldest) and ``res_partner_match_*_idx`` (``res.partner``: only
+        partners with a salesperson are in it) for the customers (the oldest). The
+        batch's own leads are left out through one hashed list of its ids, built once
+        per query.
+        """
         values, params = unnest_sql(keys, ["int", "int", "varchar", "varchar"])
         branches = []
         for strength, column in _LOOKUPS:
@@ -104,44 +158,118 @@ class SalesAllocationMatch(models.AbstractModel):
                   FROM k CROSS JOIN LATERAL (
                        SELECT l.id, l.type = 'opportunity', l.create_date, l.user_id
                          FROM crm_lead l
-                        WHERE l.%(column)s = k.key AND l.id <> k.lead_id
+                        WHERE l.%(column)s = k.key
+                          AND l.id NOT IN (SELECT b.lead_id FROM k AS b)
                           AND l.user_id IS NOT NULL AND %(open)s
                           AND l.company_id IS NOT DISTINCT FROM k.company_id
                         ORDER BY l.type = 'opportunity' DESC, l.create_date, l.id
                         LIMIT 1) AS c
                  WHERE k.strength = '%(strength)s'
             """ % {"column": column, "strength": strength, "open": open_lead_sql("l")})
-        cr.execute("WITH k AS (SELECT * FROM " + values +
-                   " AS k(lead_id, company_id, strength, key)) " +
-                   " UNION ALL ".join(branches), params)
+            # A customer with a salesperson: a partner of the lead's company or shared.
+            branches.append("""
+                SELECT k.lead_id, k.strength, -c.id, FALSE, c.create_date, c.user_id
+                  FROM k CROSS JOIN LATERAL (
+                       SELECT p.id, p.create_date, p.user_id
+                         FROM res_partner p
+                        WHERE p.%(column)s = k.key AND p.user_id IS NOT NULL
+                          AND p.active
+                          AND (p.company_id IS NULL OR p.company_id = k.company_id)
+                        ORDER BY p.create_date, p.id
+                        LIMIT 1) AS c
+                 WHERE k.strength = '%(strength)s'
+            """ % {"column": column, "strength": strength})
+        self.env.cr.execute("WITH k AS (SELECT * FROM " + values +
+                            " AS k(lead_id, company_id, strength, key)) " +
+                            " UNION ALL ".join(branches), params)
         candidates = {}
         for lead_id, strength, match_id, is_opportunity, create_date, user_id in \
-                cr.fetchall():
+                self.env.cr.fetchall():
             candidates.setdefault(lead_id, []).append(dedupe.Candidate(
                 match_id, strength, is_opportunity, create_date, user_id))
-        matches = {}
-        for lead_id, found in candidates.items():
-            best = dedupe.best_match(found, enabled)
-            if best is not None:
-                matches[lead_id] = best
-        return matches
+        return candidates
+
+    # ------------------------------------------------------------------ deciding
+
+    @api.model
+    def _decide(self, deciders, queues, load_of=None, followers=None):
+        """Run ``deciders`` (``sales.allocation.gather._decider``) over ``queues``:
+        the decisions of their leads, ONE owner per customer of the batch.
+
+        ``followers`` (``_find_batch``): a lead that matches an earlier lead of the
+        batch better than anything else waits until that lead is decided, then goes
+        to its owner as to a match's (the rule's ``match_policy`` applies, and an owner
+        archived, away or over his cap falls back as usual). A lead whose earlier lead
+        got no owner (pool, held, unallocated) is decided with its other match, if
+        any. Passes: everything else first (in the batch's order), then the followers
+        whose lead is decided, and so on (one pass more per link of a chain: leads
+        A, B, C where only B shares a key with A and C with B).
+
+        ``load_of`` (the engine's lazy loads) is asked once per user over all passes
+        and deciders: the members keep the open leads counted by an earlier one.
+        """
+        if load_of is not None:
+            load_of = self._load_once(load_of)
+        pending = dict(followers or ())
+        pick = (lambda lead_id: lead_id not in pending) if pending else None
+        extra, decisions, owners = None, [], {}
+        while True:
+            done = [decision for run in deciders for decision in run(
+                queues, load_of=load_of, pick=pick, extra_matches=extra)]
+            decisions.extend(done)
+            if not pending:
+                return decisions
+            owners.update((decision.lead_id, decision.user_id) for decision in done)
+            decided = {lead_id: match for lead_id, match in pending.items()
+                       if match.lead_id in owners}
+            if not decided:  # a first lead no plan decided: the rest as they are
+                decided = dict(pending)
+            for lead_id in decided:
+                del pending[lead_id]
+            pick = decided.__contains__
+            extra = {lead_id: match._replace(owner_id=owners[match.lead_id])
+                     for lead_id, match in decided.items() if owners.get(match.lead_id)}
+
+    @api.model
+    def _load_once(self, load_of):
+        """``load_of`` asked at most once per user: the later questions answer 0, the
+        members' loads holding what the first answer added."""
+        asked = set()
+
+        def once(user_ids):
+            fresh = [user_id for user_id in user_ids if user_id not in asked]
+            asked.update(fresh)
+            counts = load_of(fresh) if fresh else {}
+            return {user_id: counts.get(user_id, 0) for user_id in user_ids}
+        return once
 
     # ------------------------------------------------------------------ words
 
     @api.model
     def _lead_names(self, lead_ids):
         """lead id -> the customer's name as a person reads it: the company of the
-        lead, else its customer's, else the lead's own name."""
-        if not lead_ids:
-            return {}
-        self.env.cr.execute("""
-            SELECT l.id, COALESCE(NULLIF(l.partner_name, ''), cp.name, l.name)
-              FROM crm_lead l
-              LEFT JOIN res_partner p ON p.id = l.partner_id
-              LEFT JOIN res_partner cp ON cp.id = p.commercial_partner_id
-             WHERE l.id IN %s
-        """, [tuple(lead_ids)])
-        return dict(self.env.cr.fetchall())
+        lead, else its customer's, else the lead's own name. The ids of customer
+        candidates (``dedupe.customer_id``) give the partner's display name."""
+        lead_ids = set(lead_ids or ())
+        partner_ids = {dedupe.customer_id(lead_id) for lead_id in lead_ids} - {None}
+        lead_ids = {lead_id for lead_id in lead_ids if lead_id and lead_id > 0}
+        names = {}
+        if lead_ids:
+            self.env.cr.execute("""
+                SELECT l.id, COALESCE(NULLIF(l.partner_name, ''), cp.name, l.name)
+                  FROM crm_lead l
+                  LEFT JOIN res_partner p ON p.id = l.partner_id
+                  LEFT JOIN res_partner cp ON cp.id = p.commercial_partner_id
+                 WHERE l.id IN %s
+            """, [tuple(lead_ids)])
+            names.update(self.env.cr.fetchall())
+        if partner_ids:
+            self.env.cr.execute("""
+                SELECT -id, COALESCE(NULLIF(display_name, ''), name) FROM res_partner
+                 WHERE id IN %s
+            """, [tuple(partner_ids)])
+            names.update(self.env.cr.fetchall())
+        return names
 
     @api.model
     def _reason_names(self, reasons_tuples):
@@ -184,7 +312,8 @@ class SalesAllocationMatch(models.AbstractModel):
             "res.users", {params["user_id"] for _lead, _code, params in found
                           if params.get("user_id")})
         words = self._words()
-        return {lead_id: (params["lead_id"], self._phrase(
+        # A customer's salesperson (no lead): the reason says who, the lead field none.
+        return {lead_id: (params["lead_id"] if params["lead_id"] > 0 else None, self._phrase(
                     params["strength"], names.get(params["lead_id"], ""),
                     users.get(params.get("user_id"), ""), words), code == "duplicate")
                 for lead_id, code, params in found}

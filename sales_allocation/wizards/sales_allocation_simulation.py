@@ -101,7 +101,8 @@ class SalesAllocationSimulation(models.TransientModel):
     def _simulate(self, lead_ids, rules=None):
         """Decisions for the leads, as if allocated now, without writing anything.
 
-        The queues are read without locks and their rotation state is thrown away.
+        The queues are read without locks and their rotation state is thrown away;
+        matching reads the match keys and writes nothing.
         ``rules``: the rules to replay (an empty recordset: the active ones); by
         default the simulation's. Returns (decisions, reason texts, loads before,
         caps per user).
@@ -114,6 +115,11 @@ class SalesAllocationSimulation(models.TransientModel):
         draft_rules = self.with_context(active_test=False).rule_ids.sudo() \
             if rules is None else rules
         _facts, _previous, companies, _open_ids = gather._lead_facts(lead_ids)
+        # One customer, one owner, as allocation applies it (sales.allocation.match):
+        # the replayed leads are matched with the open leads outside them and the
+        # customers with a salesperson, and with each other (the first one decides).
+        matching = self.env["sales.allocation.match"]
+        matches, followers = matching._find_batch(lead_ids)
         for plan in gather._plans(companies, rules=draft_rules or None):
             # Every queue of the rules, reachable or not: the per-rep lines show them.
             queue_ids = {rule.queue_id for rule in plan.rules if rule.queue_id}
@@ -128,7 +134,10 @@ class SalesAllocationSimulation(models.TransientModel):
                 if member.max_open:
                     caps[member.user_id] = min(
                         caps.get(member.user_id) or member.max_open, member.max_open)
-            company_decisions = gather._decider(plan)(queues)
+            company_decisions = matching._decide(
+                [gather._decider(plan, matches)], queues, followers={
+                    lead.id: followers[lead.id] for lead in plan.leads
+                    if lead.id in followers})
             decisions.extend(company_decisions)
             texts.extend(self.env["sales.allocation.reasons"].texts(
                 company_decisions, queues))
