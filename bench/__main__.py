@@ -29,10 +29,23 @@ Items (see README.md, "Allocation at scale"):
    the pool reclaim, ``action_allocate`` on many ids in one XML-RPC call and the
    territory rotation wizard runs (own transaction and process), a probe creates one
    lead every ~100 ms through the same queue: the longest create during the run
-   (<= 1 s), the run's duration, and whether the run did its work.
+   (<= 1 s), the run's duration, and whether the run did its work;
+9. speed-to-lead (issue 13, ``bench/response.py``): the speed-to-lead scheduled action
+   (``sales.allocation.response._cron_run``) on item 3's big table with 1 % of its
+   leads past their first-response deadline (<= 3 s) and with none (<= 0.1 s), each
+   rolled back; and what working hours add to item 2's backlog run (<= 25 %): the run
+   on a fresh copy of item 2's leads with the queues plain and respecting working hours
+   on an always-on calendar, in pairs, the median ratio;
+10. matching (issue 14, ``bench/matching.py``): what matching the backlog (a fresh copy
+   of item 2's leads, 20 % sharing a key with an existing lead) against the big table
+   (its leads given emails over ``--match-domains`` company domains with a long tail,
+   public domains, phones and company names; keys by the addon's code) adds to item 2's
+   backlog run (<= 30 %; matching on vs off in pairs, the median ratio), and to one ORM
+   create (<= 25 %; an existing customer's email domain, phone and name).
 
 Items 7 and 8 share one server and run last; ``--only 7,8`` runs just them (after the
-dataset is created).
+dataset is created).  Item 9's working-hours pairs run before item 3 fills the big
+table; its speed-to-lead run and item 10 after it (they fill it when item 3 did not run).
 """
 import argparse
 import os
@@ -41,20 +54,24 @@ import sys
 import time
 import traceback
 
-from . import backlog, create, dataset, reclaim, rpc
+from . import backlog, create, dataset, matching, reclaim, response, rpc
 from .common import ODOO_CONF, PY, ROOT, Clock, db_tool, environment, vacuum
 
 QUICK = dict(leads=10000, rules=50, reps=60, table=100000, rpc_leads=2000, rpc_reps=50,
              create_repeat=60, loop_sample=40, intake_threads=32, intake_creates=5,
-             intake_reps=4, reclaim_due=2000, rotation_leads=2000)
+             intake_reps=4, reclaim_due=2000, rotation_leads=2000, match_domains=5000)
 FULL = dict(leads=100000, rules=50, reps=200, table=1000000, rpc_leads=20000,
             rpc_reps=50, create_repeat=200, loop_sample=200, intake_threads=64,
-            intake_creates=20, intake_reps=4, reclaim_due=10000, rotation_leads=20000)
+            intake_creates=20, intake_reps=4, reclaim_due=10000, rotation_leads=20000,
+            match_domains=50000)
 # What the sizes of items 7 and 8 are (the others: README.md and the items' modules).
 SIZE_HELP = dict(
     intake_threads="item 7: client threads", intake_creates="item 7: creates per thread",
     intake_reps="item 7: reps in its queue",
-    leads="items 1, 2, 5 and 8a: leads of the synthetic dataset",
+    leads="items 1, 2, 5, 8a, 9 and 10: leads of the synthetic dataset",
+    table="items 3, 9 and 10: leads in the big table",
+    match_domains="item 10: company email domains of the big table's leads",
+    create_repeat="items 4 and 10: timed creates of each kind",
     rpc_leads="items 6 and 8c: ids in the one XML-RPC call",
     reclaim_due="item 8b: due leads the reclaim takes back",
     rotation_leads="item 8d: leads the rotation moves")
@@ -81,8 +98,8 @@ def parse_args(argv):
     parser.add_argument("--engine-repeat", type=int, default=3,
                         help="engine runs; the best counts (default 3)")
     parser.add_argument("--pairs", type=int, default=3,
-                        help="item 2: raw-SQL + backlog pairs; the median counts "
-                             "(default 3)")
+                        help="items 2, 9 and 10: pairs of backlog runs; the median "
+                             "counts (default 3)")
     parser.add_argument("--raw-runs", type=int, default=3,
                         help="item 6: runs of the raw-SQL baseline; the median counts "
                              "(default 3)")
@@ -100,7 +117,7 @@ def parse_args(argv):
     parser.add_argument("--from", dest="template", default=None,
                         help="copy this installed database instead of a fresh install")
     parser.add_argument("--keep", action="store_true", help="keep the database")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8",
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10",
                         help="comma-separated items to run (default all; 2 and 5 go "
                              "together; 7 and 8 share a server)")
     parser.add_argument("--markdown", default=None,
@@ -252,7 +269,12 @@ def run_database_items(args, db, table):
         ((2, 5), item_backlog, (args, db, table, lead_ids, rep_ids, batch_size)),
         ((4,), item_create, (args, db, table, done, data)),
         ((6,), item_rpc, (args, db, table, done, batch_size)),
+        # Before item 3's big table: item 2's conditions.
+        ((9,), item_worktime, (args, db, table, done, data)),
         ((3,), item_reclaim, (args, db, table, done)),
+        # On item 3's big table (filled here when item 3 did not run).
+        ((9,), item_response, (args, db, table, done)),
+        ((10,), item_matching, (args, db, table, done, data)),
         # Last: they change the rules and add leads, which the items above must not see.
         ((7, 8), item_load, (args, db, table, done, data)),
     ]
@@ -406,6 +428,178 @@ def item_reclaim(args, db, table, done):
                                                n(summary.get("warned", 0))),
                   "%.2f s" % seconds, target,
                   seconds <= limit and summary.get("reclaimed") == expected)
+
+
+# ---------------------------------------------------------------- items 9 and 10
+
+def fresh_backlog(db, done, data, prefix):
+    """Every active unallocated lead put aside, a fresh copy of item 2's leads in their
+    place (as item 8a does); their ids."""
+    from .bulk import put_aside_unallocated
+    with environment(db, commit=True) as env:
+        put_aside_unallocated(env)
+        lead_ids = dataset.insert_leads(env, done, data["leads"], prefix=prefix)
+    vacuum(db, "crm_lead", "crm_lead_tag_rel")
+    return lead_ids
+
+
+def put_aside(db):
+    from .bulk import put_aside_unallocated
+    with environment(db, commit=True) as env:
+        put_aside_unallocated(env)
+
+
+def backlog_pairs(args, db, label, switch):
+    """``--pairs`` pairs of backlog runs (child process, rolled back), ``switch(env,
+    True)`` before one and ``switch(env, False)`` before the other, alternating which
+    goes first; [(ratio on / off seconds, on run, off run)], the median pair first."""
+    pairs = []
+    for index in range(args.pairs):
+        runs = {}
+        for on in ((True, False) if index % 2 else (False, True)):
+            say("%s pair %d/%d: backlog run, %s" % (label, index + 1, args.pairs,
+                                                  "on" if on else "off"))
+            with environment(db, commit=True) as env:
+                switch(env, on)
+            runs[on] = backlog.run_backlog(db, 0, commit=False)
+            vacuum(db, "crm_lead", "sales_allocation_log", "mail_followers",
+                   "mail_followers_mail_message_subtype_rel")
+        pairs.append((runs[True]["seconds"] / runs[False]["seconds"], runs[True],
+                      runs[False]))
+    ordered = sorted(pairs, key=lambda pair: pair[0])
+    return [ordered[len(ordered) // 2]] + pairs
+
+
+def outcome(run):
+    """What a backlog run decided (its summary's counts)."""
+    return tuple(sorted((key, value) for key, value in run["summary"].items()
+                        if key not in ("seconds", "conflict")))
+
+
+def item_worktime(args, db, table, done, data):
+    say("9/10 working hours: backlog runs with the queues plain and respecting working "
+        "hours, %d pairs" % args.pairs)
+    lead_ids = fresh_backlog(db, done, data, "Bench working-hours lead")
+    queue_ids = sorted(done.queues.values())
+    with environment(db, commit=True) as env:
+        calendar_id = response.always_on_calendar(env).id
+
+    def switch(env, on):
+        response.set_working_hours(env, queue_ids, on, calendar_id)
+    try:
+        pairs = backlog_pairs(args, db, "9/10 working hours", switch)
+    finally:
+        with environment(db, commit=True) as env:
+            switch(env, False)
+        put_aside(db)
+    (ratio, on, off), pairs = pairs[0], pairs[1:]
+    same = all(outcome(pair[1]) == outcome(pair[2]) for pair in pairs)
+    table.add(9, "working hours: backlog cron with the queues respecting working hours "
+              "(always-on calendar) vs plain, %s leads (plain %.1f s, with %.1f s; median "
+              "of %d pairs, all: %s)%s" % (
+                  n(len(lead_ids)), off["seconds"], on["seconds"], len(pairs),
+                  " ".join("%.3f" % pair[0] for pair in sorted(pairs)),
+                  "" if same else "; OUTCOMES DIFFER: %s vs %s" % (
+                      dict(outcome(on)), dict(outcome(off)))),
+              "%+.0f %%" % ((ratio - 1) * 100), "<= 25 %", ratio <= 1.25 and same)
+
+
+def ensure_table(db, done, size):
+    """Item 3's big table, filled here when item 3 did not run."""
+    with environment(db, commit=True) as env:
+        with Clock() as clock:
+            n_due = reclaim.fill_table(env, done, size, 0.01)
+    if n_due:
+        say("table filled to %s leads with COPY in %.0f s" % (n(size), clock.wall))
+        vacuum(db, "crm_lead")
+
+
+def item_response(args, db, table, done):
+    say("9/10 speed-to-lead run with %s leads in the table" % n(args.table))
+    ensure_table(db, done, args.table)
+    with environment(db, commit=True) as env:
+        with Clock() as clock:
+            setup = response.setup_deadlines(env, done, args.table)
+    say("%s due deadlines (%s of them warned) and %s running ones written in %.0f s" % (
+        n(len(setup["due"])), n(len(setup["warned"])), n(len(setup["waiting"])),
+        clock.wall))
+    vacuum(db, "crm_lead", "sales_allocation_log")
+    runs = []
+    try:
+        with environment(db) as env:
+            runs.append(response.run_response(env))
+        vacuum(db, "crm_lead", "sales_allocation_log", "mail_activity")
+        with environment(db, commit=True) as env:
+            response.postpone(env, setup["due"])
+        vacuum(db, "crm_lead")
+        with environment(db) as env:
+            runs.append(response.run_response(env))
+    finally:
+        with environment(db, commit=True) as env:
+            response.clear_deadlines(env, setup["due"] + setup["waiting"])
+        vacuum(db, "crm_lead")
+    n_warned = len(setup["due"]) - len(setup["warned"])
+    for (due, target, limit, warned, moved), (seconds, summary) in zip(
+            (("1 % due", "<= 3 s", 3.0, n_warned, len(setup["warned"])),
+             ("none due", "<= 0.1 s", 0.1, 0, 0)), runs):
+        done_ok = (summary.get("warned") == warned and summary.get("reassigned") == moved
+                   and not summary.get("cleared"))
+        table.add(9, "speed-to-lead cron (response._cron_run), %s leads in the table, "
+                  "%s leads with a running deadline, %s: %s warned (of %s), %s "
+                  "reassigned (of %s), %s cleared" % (
+                      n(args.table), n(len(setup["due"]) + len(setup["waiting"])), due,
+                      n(summary.get("warned", 0)), n(warned),
+                      n(summary.get("reassigned", 0)), n(moved),
+                      n(summary.get("cleared", 0))),
+                  "%.2f s" % seconds, target, seconds <= limit and done_ok)
+
+
+def item_matching(args, db, table, done, data):
+    say("10/10 matching: the big table's contacts, a backlog sharing keys with it")
+    ensure_table(db, done, args.table)
+    ranks = matching.Ranks(args.match_domains)
+    with environment(db, commit=True) as env:
+        original = matching.matching_param(env)
+        existing_ids = matching.table_lead_ids(env)
+        existing = matching.existing_contacts(existing_ids, ranks)
+        with Clock() as clock:
+            matching.write_contacts(env, existing)
+        stats = matching.key_stats(env, existing_ids)
+    say("10/10 contacts and keys of %s existing leads written in %.0f s: %s" % (
+        n(len(existing)), clock.wall, stats))
+    lead_ids = fresh_backlog(db, done, data, "Bench matching lead")
+    with environment(db, commit=True) as env:
+        contacts, shared = matching.backlog_contacts(lead_ids, existing, ranks)
+        matching.write_contacts(env, contacts)
+    vacuum(db, "crm_lead")
+    try:
+        pairs = backlog_pairs(args, db, "10/10 matching", matching.set_matching)
+        say("10/10 one ORM create with matching on and off, %d times each" % (
+            args.create_repeat))
+        with environment(db) as env:
+            values = matching.create_values(
+                create.lead_values(done, data["leads"], 50), existing, ranks)
+            overhead = matching.create_overhead(env, values, args.create_repeat)
+    finally:
+        with environment(db, commit=True) as env:
+            matching.restore_matching(env, original)
+        put_aside(db)
+    (ratio, on, off), pairs = pairs[0], pairs[1:]
+    matched_ok = all(pair[1]["matched"] > 0 and pair[2]["matched"] == 0
+                     for pair in pairs)
+    table.add(10, "matching: backlog cron, %s leads (%s sharing a key with one of %s "
+              "existing leads over %s company domains), matching on vs off (off %.1f s, "
+              "on %.1f s; %s matched; median of %d pairs, all: %s)" % (
+                  n(len(lead_ids)), n(shared), n(len(existing)), n(args.match_domains),
+                  off["seconds"], on["seconds"], n(on["matched"]), len(pairs),
+                  " ".join("%.3f" % pair[0] for pair in sorted(pairs))),
+              "%+.0f %%" % ((ratio - 1) * 100), "<= 30 %", ratio <= 1.30 and matched_ok)
+    table.add(10, "  matching added to one ORM create (median of %d; off %.1f ms, on "
+              "%.1f ms; %d of them matched)" % (
+                  overhead["repeat"], overhead["off_seconds"] * 1000,
+                  overhead["on_seconds"] * 1000, overhead["matched"]),
+              "%+.0f %%" % (overhead["overhead"] * 100), "<= 25 %",
+              overhead["overhead"] <= 0.25 and overhead["matched"] > 0)
 
 
 # ---------------------------------------------------------------- items 7 and 8

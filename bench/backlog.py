@@ -57,6 +57,12 @@ def _count(cr, table):
     return cr.fetchone()
 
 
+def _matched(cr):
+    """Leads whose allocation used a match (item 10 compares it before and after)."""
+    cr.execute("SELECT count(*) FROM crm_lead WHERE match_reason IS NOT NULL")
+    return cr.fetchone()[0]
+
+
 def _child(db, limit, mode):
     with environment(db, commit=(mode == "commit")) as env:
         cr = env.cr
@@ -65,6 +71,7 @@ def _child(db, limit, mode):
         batch_size = env["sales.allocation.allocator"]._batch_size()
         messages_before, last_message = _count(cr, "mail_message")
         logs_before, _last = _count(cr, "sales_allocation_log")
+        matched_before = _matched(cr)
         followers_before, _last = _count(cr, "mail_followers")
         queries_before = cr.sql_log_count
         rss_before, peak_before = rss_mb(), peak_rss_mb()
@@ -82,6 +89,7 @@ def _child(db, limit, mode):
         messages_run = _count(cr, "mail_message")[0] - messages_before
         logs = _count(cr, "sales_allocation_log")[0] - logs_before
         followers = _count(cr, "mail_followers")[0] - followers_before
+        matched = _matched(cr) - matched_before
         commit_seconds = 0.0
         if mode == "commit":
             with Clock() as committing:
@@ -102,7 +110,7 @@ def _child(db, limit, mode):
             limit=limit, leads=leads, summary=summary, batch_size=batch_size,
             seconds=seconds, cpu_seconds=run.cpu, commit_seconds=commit_seconds,
             per_second=leads / seconds if seconds else 0.0,
-            queries=queries, log_rows=logs, followers=followers,
+            queries=queries, log_rows=logs, followers=followers, matched=matched,
             messages_during_run=messages_run, lead_messages=lead_messages,
             digest_reps=len(digests), digest_messages=digest_messages,
             digest_seconds=digest_clock.wall,

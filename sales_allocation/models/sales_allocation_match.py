@@ -32,6 +32,8 @@ Settings (``ir.config_parameter``, edited in the CRM settings): which strengths 
 (``sales_allocation.match_strengths``, all when unset) and the public mail domains
 (``sales_allocation.public_mail_domains``, ``dedupe.PUBLIC_MAIL_DOMAINS`` when unset).
 """
+from collections import defaultdict
+
 from odoo import _, api, models
 
 from ..engine import dedupe
@@ -140,6 +142,9 @@ class SalesAllocationMatch(models.AbstractModel):
         company id, strength, key) rows): among the open leads with an owner that are
         not in the batch, and the active customers with a salesperson. ONE query.
 
+        Each distinct (company, strength, key) is looked up once, whatever the number
+        of the batch's leads that share it (a big customer's domain may be on thousands
+        of them: looked up per lead, its leads would be read and ranked as many times).
         Every key is looked up through a partial index, one ``LATERAL ... LIMIT 1`` per
         key and column: ``crm_lead_match_*_idx`` for the leads (an opportunity before a
         lead, then the oldest) and ``res_partner_match_*_idx`` (``res.partner``: only
@@ -147,28 +152,32 @@ class SalesAllocationMatch(models.AbstractModel):
         batch's own leads are left out through one hashed list of its ids, built once
         per query.
         """
-        values, params = unnest_sql(keys, ["int", "int", "varchar", "varchar"])
+        distinct = sorted({(company_id or 0, strength, key)
+                           for _lead, company_id, strength, key in keys})
+        values, params = unnest_sql(distinct, ["int", "varchar", "varchar"])
+        params["batch"] = int_array(sorted({row[0] for row in keys}))
         branches = []
         for strength, column in _LOOKUPS:
             if strength not in enabled:
                 continue
             # Behind LIMIT 1, the key's leads come from the column's partial index.
             branches.append("""
-                SELECT k.lead_id, k.strength, c.*
+                SELECT k.company_id, k.strength, k.key, c.*
                   FROM k CROSS JOIN LATERAL (
                        SELECT l.id, l.type = 'opportunity', l.create_date, l.user_id
                          FROM crm_lead l
                         WHERE l.%(column)s = k.key
-                          AND l.id NOT IN (SELECT b.lead_id FROM k AS b)
+                          AND l.id NOT IN (SELECT b.id FROM b)
                           AND l.user_id IS NOT NULL AND %(open)s
-                          AND l.company_id IS NOT DISTINCT FROM k.company_id
+                          AND COALESCE(l.company_id, 0) = k.company_id
                         ORDER BY l.type = 'opportunity' DESC, l.create_date, l.id
                         LIMIT 1) AS c
                  WHERE k.strength = '%(strength)s'
             """ % {"column": column, "strength": strength, "open": open_lead_sql("l")})
             # A customer with a salesperson: a partner of the lead's company or shared.
             branches.append("""
-                SELECT k.lead_id, k.strength, -c.id, FALSE, c.create_date, c.user_id
+                SELECT k.company_id, k.strength, k.key, -c.id, FALSE, c.create_date,
+                       c.user_id
                   FROM k CROSS JOIN LATERAL (
                        SELECT p.id, p.create_date, p.user_id
                          FROM res_partner p
@@ -179,14 +188,19 @@ class SalesAllocationMatch(models.AbstractModel):
                         LIMIT 1) AS c
                  WHERE k.strength = '%(strength)s'
             """ % {"column": column, "strength": strength})
-        self.env.cr.execute("WITH k AS (SELECT * FROM " + values +
-                            " AS k(lead_id, company_id, strength, key)) " +
-                            " UNION ALL ".join(branches), params)
-        candidates = {}
-        for lead_id, strength, match_id, is_opportunity, create_date, user_id in \
-                self.env.cr.fetchall():
-            candidates.setdefault(lead_id, []).append(dedupe.Candidate(
+        self.env.cr.execute(
+            "WITH k AS (SELECT * FROM " + values + " AS k(company_id, strength, key)), "
+            "b AS (SELECT unnest(%(batch)s::int[]) AS id) " + " UNION ALL ".join(branches),
+            params)
+        found = defaultdict(list)
+        for (company_id, strength, key, match_id, is_opportunity, create_date,
+             user_id) in self.env.cr.fetchall():
+            found[(company_id, strength, key)].append(dedupe.Candidate(
                 match_id, strength, is_opportunity, create_date, user_id))
+        candidates = {}
+        for lead_id, company_id, strength, key in keys:
+            candidates.setdefault(lead_id, []).extend(
+                found.get((company_id or 0, strength, key), ()))
         return candidates
 
     # ------------------------------------------------------------------ deciding
