@@ -1,7 +1,6 @@
 # Copyright 2026 sales_allocation contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Issue 15: the simulation as a diff between the active and the proposed rules."""
-import time
 
 from odoo.exceptions import UserError
 from odoo.tests.common import SavepointCase
@@ -117,7 +116,18 @@ class TestSimulationDiff(SavepointCase):
         self.assertEqual({lead.id: lead.user_id.id for lead in self.leads
                           if lead.id in predicted}, predicted)
 
-    def test_twenty_thousand_leads_within_ten_seconds(self):
+    def test_an_archived_draft_reads_back_as_the_rule_tested(self):
+        """What the form reads after Run: the archived draft is still there, so the
+        form names it and offers to apply it (a plain read hid archived rules)."""
+        self.assertFalse(self.draft_rule.active)
+        simulation = self._run(rule_ids=[(6, 0, self.draft_rule.ids)])
+        simulation.invalidate_cache()
+        [values] = simulation.read(["rule_ids"])
+        self.assertEqual(values["rule_ids"], self.draft_rule.ids)
+        self.assertEqual(simulation.rule_ids, self.draft_rule)
+
+    def test_twenty_thousand_leads_change_nothing(self):
+        # How long it takes is a row of `make bench` (item 9), not a timed test.
         self.env.cr.execute("""
             WITH new AS (
                 INSERT INTO crm_lead (name, type, active, company_id, probability,
@@ -131,10 +141,7 @@ class TestSimulationDiff(SavepointCase):
         """, [self.env.user.company_id.id, self.env.uid, self.env.uid, self.tag.id])
         self.env["crm.lead"].invalidate_cache()
         before = self._state()
-        started = time.time()
         simulation = self._run(rule_ids=[(6, 0, self.draft_rule.ids)])
-        elapsed = time.time() - started
         self.assertEqual(simulation.lead_count, 20008)
         self.assertGreater(simulation.change_count, 10000)
-        self.assertLess(elapsed, 10.0)
         self.assertEqual(self._state(), before)

@@ -21,6 +21,9 @@ class SalesAllocationSimulation(models.TransientModel):
         help="Which leads to replay through the rules, e.g. last month's.")
     rule_ids = fields.Many2many(
         "sales.allocation.rule", string="Rules to Test",
+        # Archived drafts are what an admin tests: the domain names ``active`` so that
+        # reading the field (which ignores its context) keeps them.
+        domain=["|", ("active", "=", True), ("active", "=", False)],
         context={"active_test": False},
         help="Leave empty to replay the active rules. Pick rules (archived drafts too) "
              "to see what a new set of rules would do before you activate it.")

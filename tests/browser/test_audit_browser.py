@@ -136,11 +136,6 @@ def test_admin_edits_a_rule_sees_the_chatter_and_simulates_the_diff(
     assert page.js_errors == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Bug: sales.allocation.simulation.rule_ids reads back empty when the proposed "
-    "rules are archived drafts (Odoo 11's Many2many.read ignores the field's "
-    "context={'active_test': False}): after Run, the result form shows 'Active rules' "
-    "and hides 'Apply Proposed Rules' (attrs rule_ids = [])."))
 def test_admin_applies_the_draft_from_the_simulation(page, odoo_server, campaign):
     login(page, odoo_server)
     _edit_the_draft(page, odoo_server, campaign)
