@@ -36,6 +36,13 @@ class AuditedMixin(models.AbstractModel):
     _audit_also = ()
 
     @api.model
+    def _message_get_auto_subscribe_fields(self, updated_fields, auto_follow_fields=None):
+        """None: a rep named in a rule or a queue is configuration, not a document he
+        works. Tracking his field must not make him a follower and mail him "you have
+        been assigned to the rule" (what mail.thread does for a tracked user_id)."""
+        return []
+
+    @api.model
     def _get_tracked_fields(self, updated_fields):
         tracked = super(AuditedMixin, self)._get_tracked_fields(updated_fields)
         extra = [name for name in self._audit_also

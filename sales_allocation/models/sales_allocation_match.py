@@ -110,11 +110,18 @@ class SalesAllocationMatch(models.AbstractModel):
               FROM crm_lead WHERE id = ANY(%s::int[])
         """, [int_array(lead_ids)])
         keys, batch = [], []
+        company_domains = {}  # stored domain -> itself, or None for a public one
+
+        def company_domain(domain):
+            if domain not in company_domains:
+                company_domains[domain] = domain if dedupe.email_domain(
+                    "x@" + domain, public) else None
+            return company_domains[domain]
+
         for (lead_id, company_id, is_opportunity, create_date, email, domain, phone,
              mobile, company, vat) in cr.fetchall():
             wanted = (("email", email),
-                      ("domain", domain if domain and dedupe.email_domain(
-                          "x@" + domain, public) else None),
+                      ("domain", company_domain(domain) if domain else None),
                       ("phone", phone), ("phone", mobile if mobile != phone else None),
                       ("company", company), ("vat", vat))
             wanted = [(strength, key) for strength, key in wanted

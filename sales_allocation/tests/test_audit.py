@@ -39,6 +39,10 @@ class TestAudit(AllocationCase):
         self.assertEqual(self._tracked(rule, "user_id"), ("", "Rep A"))
         message = self._messages(rule).filtered("tracking_value_ids")[0]
         self.assertEqual(message.author_id, self.env.user.partner_id)
+        # The rep named is not made a follower of the rule, nor mailed about it.
+        self.assertNotIn(self.rep_a.partner_id, rule.message_partner_ids)
+        self.assertFalse(self.env["mail.mail"].search(
+            [("model", "=", rule._name), ("res_id", "=", rule.id)]))
         # Many2many fields (not tracked by Odoo 11) are noted old -> new.
         rule.country_ids = self.china
         self.assertIn("Countries: (none) → China", self._notes(rule))
