@@ -17,6 +17,9 @@ PARTIAL_INDEXES = (
     ("crm_lead_allocation_state_idx", "allocation_state",
      "allocation_state <> 'allocated'"),
     ("crm_lead_allocation_held_idx", "id", "allocation_held"),
+    # The foreign key's own lookups (a log row deleted with its lead: SET NULL) would
+    # otherwise read the whole table once per row deleted.
+    ("crm_lead_response_log_id_idx", "response_log_id", "response_log_id IS NOT NULL"),
 )
 ALLOCATION_STATES = [
     ("manual", "Set by hand"),

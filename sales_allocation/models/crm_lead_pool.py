@@ -83,14 +83,19 @@ class CrmLead(models.Model):
         meets another condition since is caught up by the reclaim run."""
         calendars = self._pool_day_calendars()
         lines = self._pool_timer_lines()
+        settings = {}  # pool id -> its timer settings, read once
         for lead in self:
             timers = clocks.NO_TIMERS
             if lead.pool_id and lead.user_id:
-                timers = lead.pool_id.sudo()._lead_timers(
+                pool = lead.pool_id.sudo()
+                if pool.id not in settings:
+                    settings[pool.id] = pool._timer_settings()
+                timers = pool._lead_timers(
                     lead.owner_activity_date, lead.date_open, lead.type,
                     lead.probability, lead.active,
-                    calendar=calendars.get((lead.pool_id.id, lead.user_id.id)),
-                    owner_id=lead.user_id.id, line=lines.get(lead.id))
+                    calendar=calendars.get((pool.id, lead.user_id.id)),
+                    owner_id=lead.user_id.id, line=lines.get(lead.id),
+                    settings=settings[pool.id])
             lead.reclaim_deadline = fields.Datetime.to_string(timers.deadline) \
                 if timers.deadline else False
             lead.reclaim_warn_date = fields.Datetime.to_string(timers.warn_from) \

@@ -20,7 +20,7 @@ meets overrides the pool's idle, holding and warning days. ``_timer_lines`` find
 lines of a batch of leads at once; callers hand each lead's line to ``_lead_timers``
 and to the words (``_reason``), which name it.
 """
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -35,6 +35,9 @@ from .sales_allocation_worktime import LEAVES_AFTER, LEAVES_BEFORE, _zone
 from ..rpc import check_ids
 from ..access import check_sees_all_leads
 
+# A pool's timer settings, read once for many leads (``_timer_settings``).
+TimerSettings = namedtuple("TimerSettings", (
+    "hold_goal", "idle_days", "max_hold_days", "warn_days", "protect_days", "calendar_id"))
 HOLD_GOALS = [("convert", "Converted to opportunity"), ("won", "Won")]
 
 
@@ -276,7 +279,8 @@ class SalesAllocationPool(models.Model):
     # ------------------------------------------------------------------ timers
 
     def _lead_timers(self, owner_activity_date, assigned_date, lead_type, probability,
-                     active=True, now=None, calendar=None, owner_id=None, line=None):
+                     active=True, now=None, calendar=None, owner_id=None, line=None,
+                     settings=None):
         """The engine's timers (or status, with ``now``) of one owned lead of this pool.
 
         Won and lost leads have no timer; the holding timer stops at the pool's goal.
@@ -288,19 +292,21 @@ class SalesAllocationPool(models.Model):
         the callers); without it, ``owner_id`` (the owner) is needed to read it here.
 
         ``line``: the lead's timer line (``_timer_lines``), whose days replace the
-        pool's; None (or an empty recordset): the pool's own days.
+        pool's; None (or an empty recordset): the pool's own days. ``settings``: the
+        pool's ``_timer_settings()``, when the caller read them once for many leads.
         """
         self.ensure_one()
+        settings = settings or self._timer_settings()
         if not active or (probability or 0) >= 100:
             args = (None, None, 0, 0, 0)
         else:
-            goal_reached = self.hold_goal == "convert" and lead_type == "opportunity"
+            goal_reached = settings.hold_goal == "convert" and lead_type == "opportunity"
             idle_days, hold_days, warn_days = line._days() if line else (
-                self.idle_days, self.max_hold_days, self.warn_days)
+                settings.idle_days, settings.max_hold_days, settings.warn_days)
             args = (to_datetime(owner_activity_date), to_datetime(assigned_date),
                     idle_days, 0 if goal_reached else hold_days, warn_days)
         now = to_datetime(now)
-        if calendar is None and self.sudo().calendar_id and (args[0] or args[1]):
+        if calendar is None and settings.calendar_id and (args[0] or args[1]):
             if not owner_id:
                 raise ValueError("pool %s counts working days: pass calendar or owner_id"
                                  % self.id)
@@ -310,14 +316,25 @@ class SalesAllocationPool(models.Model):
         try:
             # protect_days: sales_allocation_pool_match.py (issue 14).
             if now is None:
-                return clocks.reclaim_timers(*args, protect_days=self.protect_days,
+                return clocks.reclaim_timers(*args, protect_days=settings.protect_days,
                                              calendar=calendar)
-            return clocks.reclaim_status(*args, now=now, protect_days=self.protect_days,
+            return clocks.reclaim_status(*args, now=now,
+                                         protect_days=settings.protect_days,
                                          calendar=calendar)
         except ValueError as error:
             if calendar is None:
                 raise
             raise UserError(self._no_working_time(error))
+
+    def _timer_settings(self):
+        """The pool's timer settings as plain values (``TimerSettings``): a caller
+        that asks for many leads' timers reads them once and passes them to
+        ``_lead_timers`` (reading the record's fields per lead cost more than the
+        timers themselves)."""
+        self.ensure_one()
+        pool = self.sudo()
+        return TimerSettings(pool.hold_goal, pool.idle_days, pool.max_hold_days,
+                             pool.warn_days, pool.protect_days, pool.calendar_id.id)
 
     def _no_working_time(self, error):
         return _(
@@ -430,35 +447,33 @@ class SalesAllocationPool(models.Model):
 
     # ------------------------------------------------------------------ words
 
-    def _reason(self, status, line=None):
+    def _reason(self, status, line=None, words=None):
         """Why a lead is warned or reclaimed, e.g. "idle 4 days, limit 3"; with the
-        lead's timer ``line``: "idle 31 days, limit 30 (Key accounts)"."""
-        reason = self._reason_days(status)
+        lead's timer ``line``: "idle 31 days, limit 30 (Key accounts)". ``words``:
+        ``_reason_words()``, when the caller words many leads."""
+        words = words or self._reason_words()
+        values = {"days": status.idle_days if status.timer == clocks.IDLE
+                  else status.held_days, "limit": status.limit_days}
+        reason = words[status.timer == clocks.IDLE] % values
         if line:
-            return _("%(reason)s (%(line)s)") % {"reason": reason, "line": line.name}
+            return words["line"] % {"reason": reason, "line": line.name}
         return reason
 
-    def _reason_days(self, status):
-        if self.sudo().calendar_id:
-            return self._reason_working_days(status)
-        if status.timer == clocks.IDLE:
-            return _("idle %(days)d days, limit %(limit)d") % {
-                "days": status.idle_days, "limit": status.limit_days}
-        if self.hold_goal == "won":
-            return _("held %(days)d days without winning it, limit %(limit)d") % {
-                "days": status.held_days, "limit": status.limit_days}
-        return _("held %(days)d days without converting it, limit %(limit)d") % {
-            "days": status.held_days, "limit": status.limit_days}
-
-    def _reason_working_days(self, status):
-        if status.timer == clocks.IDLE:
-            return _("idle %(days)d working days, limit %(limit)d") % {
-                "days": status.idle_days, "limit": status.limit_days}
-        if self.hold_goal == "won":
-            return _("held %(days)d working days without winning it, limit %(limit)d") % {
-                "days": status.held_days, "limit": status.limit_days}
-        return _("held %(days)d working days without converting it, limit %(limit)d") % {
-            "days": status.held_days, "limit": status.limit_days}
+    def _reason_words(self):
+        """The templates of ``_reason``, translated once: True -> the idle timer's,
+        False -> the holding timer's (for this pool's goal and day count), "line"."""
+        working = bool(self.sudo().calendar_id)
+        won = self.hold_goal == "won"
+        if working:
+            idle = _("idle %(days)d working days, limit %(limit)d")
+            held = _("held %(days)d working days without winning it, limit %(limit)d") \
+                if won else \
+                _("held %(days)d working days without converting it, limit %(limit)d")
+        else:
+            idle = _("idle %(days)d days, limit %(limit)d")
+            held = _("held %(days)d days without winning it, limit %(limit)d") if won \
+                else _("held %(days)d days without converting it, limit %(limit)d")
+        return {True: idle, False: held, "line": _("%(reason)s (%(line)s)")}
 
     def _warning_summary(self, status):
         return _("Work this lead before %s or it goes back to the pool") % (

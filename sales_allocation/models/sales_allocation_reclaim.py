@@ -144,11 +144,15 @@ class SalesAllocationReclaim(models.AbstractModel):
             [(pool.id, row["id"]) for pool, rows in pool_rows for row in rows])
 
     @staticmethod
-    def _status(pool, row, now, calendars, lines):
-        return pool._lead_timers(row["owner_activity_date"], row["date_open"],
-                                 row["type"], row["probability"], row["active"], now=now,
-                                 calendar=calendars.get((pool.id, row["user_id"])),
-                                 owner_id=row["user_id"], line=lines.get(row["id"]))
+    def _statuses(pool, rows, now, calendars, lines):
+        """lead id -> its timers' status now, for one pool's ``rows`` (the pool's
+        settings read once)."""
+        now, settings = to_datetime(now), pool._timer_settings()
+        return {row["id"]: pool._lead_timers(
+            row["owner_activity_date"], row["date_open"], row["type"], row["probability"],
+            row["active"], now=now, calendar=calendars.get((pool.id, row["user_id"])),
+            owner_id=row["user_id"], line=lines.get(row["id"]), settings=settings)
+            for row in rows}
 
     def _refresh_timers(self, rows, statuses):
         """Store again the timers of the leads of ``rows`` whose stored timers differ
@@ -191,8 +195,8 @@ class SalesAllocationReclaim(models.AbstractModel):
         calendars = self._calendars(pool_rows, now)
         lines = self._lines(pool_rows)
         for pool, rows in pool_rows:
-            statuses = {row["id"]: self._status(pool, row, now, calendars, lines)
-                        for row in rows}
+            statuses = self._statuses(pool, rows, now, calendars, lines)
+            words = pool._reason_words()
             # Before the warnings: they remember the stored deadline.
             self._refresh_timers(rows, statuses)
             for row in rows:
@@ -213,7 +217,8 @@ class SalesAllocationReclaim(models.AbstractModel):
                     row["id"], row["name"], owner.id, texts._user_date(status.deadline),
                     texts._warning_summary(status), texts._warning_note(status, line)))
                 log_rows.append(LogRow(row["id"], owner.id, owner.id, "warned",
-                                       pool._reason(status, line), team_id=row["team_id"],
+                                       pool._reason(status, line, words),
+                                       team_id=row["team_id"],
                                        pool_id=pool.id))
         if log_rows:
             ids = tuple(row.lead_id for row in log_rows)
@@ -279,15 +284,15 @@ class SalesAllocationReclaim(models.AbstractModel):
         lines = self._lines(pool_rows)
         for pool, rows in pool_rows:
             # Each lead's timers once: they decide and they explain.
-            statuses = {row["id"]: self._status(pool, row, now, calendars, lines)
-                        for row in rows}
+            statuses = self._statuses(pool, rows, now, calendars, lines)
+            words = pool._reason_words()
             due = [row for row in rows if statuses[row["id"]].state == clocks.DUE]
             # Not due after all (another timer line applies since): its new timers.
             self._refresh_timers(
                 [row for row in rows if statuses[row["id"]].state != clocks.DUE], statuses)
             if not due:
                 continue
-            picks, new_calendars = {}, {}
+            picks, new_calendars, settings = {}, {}, pool._timer_settings()
             if pool.reclaim_action == "queue" and pool.reclaim_queue_id:
                 picks = self._reallocate(pool, due, now)
                 # The new owners' calendars, once for the pool's share of the batch.
@@ -295,7 +300,7 @@ class SalesAllocationReclaim(models.AbstractModel):
                     {pick[0] for pick in picks.values()}, now, now)
             for row in due:
                 line = lines.get(row["id"])
-                reason = pool._reason(statuses[row["id"]], line)
+                reason = pool._reason(statuses[row["id"]], line, words)
                 pick = picks.get(row["id"])
                 if pick:
                     # Two log rows: taken from the owner, given to the queue's pick.
@@ -310,7 +315,7 @@ class SalesAllocationReclaim(models.AbstractModel):
                         timers=tuple(pool._lead_timers(
                             now, now, row["type"], row["probability"],
                             calendar=new_calendars.get((pool.id, user_id)),
-                            owner_id=user_id, line=line)),
+                            owner_id=user_id, line=line, settings=settings)),
                         passed_over=passed_over, skip_codes=skip_codes))
                     result["reallocated"] += 1
                 else:

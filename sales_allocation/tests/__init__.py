@@ -27,3 +27,4 @@ from . import test_pool_working_days
 from . import test_pool_timer_lines
 from . import test_response_report
 from . import test_match_partner
+from . import test_dates
