@@ -304,6 +304,11 @@ class TestSqlEncoders(TransactionCase):
         return oid
 
     def test_counting_open_leads_with_an_alias_reads_the_partial_index(self):
+        # Whether PostgreSQL can prove the index's predicate from the query's: with
+        # the plain index on user_id out of the way (rolled back with the test) and no
+        # sequential scan, the partial index is the only way left, if it applies. On a
+        # small table either index costs the same, and the planner may pick either.
+        self.env.cr.execute("DROP INDEX crm_lead_user_id_index")
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
         plan = "\n".join(row[0] for row in self._rows(
             "EXPLAIN SELECT count(*) FROM crm_lead l WHERE l.user_id = %s AND " +
