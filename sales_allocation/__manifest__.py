@@ -49,6 +49,8 @@
         "demo/sales_allocation_matrix_demo.xml",
         "demo/sales_allocation_pool_demo.xml",
         "demo/sales_allocation_worktime_demo.xml",
+        "demo/sales_allocation_company_demo.xml",
+        "demo/sales_allocation_history_demo.xml",
     ],
     "qweb": [
         "static/src/xml/matrix_grid.xml",

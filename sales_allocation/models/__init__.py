@@ -32,6 +32,7 @@ from . import sales_allocation_log_why
 from . import sales_allocation_audit
 from . import sales_allocation_run
 from . import mail_activity
+from . import sales_allocation_demo
 # crm.lead, one concern per file; none of them overrides create or write...
 from . import crm_lead
 from . import crm_lead_matrix
