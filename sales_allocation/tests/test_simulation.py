@@ -70,6 +70,20 @@ class TestSimulation(SavepointCase):
         self.leads.action_allocate()
         self.assertEqual({lead.id: lead.user_id.id for lead in self.leads}, predicted)
 
+    def test_daily_caps_are_honoured_and_shown(self):
+        """A cap of new leads per day: the replay stops giving to the rep at his cap
+        (as allocation would today) and his line shows the caps."""
+        rep_a, rep_b, rep_c = self.reps
+        self.queue.member_ids.filtered(lambda member: member.user_id == rep_a).write(
+            {"max_new_per_day": 1, "max_new_per_week": 5})
+        simulation = self._run(rule_ids=[(6, 0, self.draft_rule.ids)])
+        reps = {rep.user_id: rep for rep in simulation.rep_ids}
+        self.assertEqual(reps[rep_a].count, 1)
+        self.assertEqual((reps[rep_a].max_new_per_day, reps[rep_a].max_new_per_week), (1, 5))
+        self.assertEqual((reps[rep_b].max_new_per_day, reps[rep_b].max_new_per_week), (0, 0))
+        self.assertEqual(reps[rep_c].count, 2)  # his cap of open leads
+        self.assertEqual(reps[rep_b].count, 5)
+
     def test_active_rules_by_default_and_unplaced_leads_listed(self):
         simulation = self._run()
         self.assertEqual(simulation.lead_count, 8)

@@ -72,8 +72,11 @@ class SalesAllocationSimulation(models.TransientModel):
         self.rep_ids.unlink()
         self._insert_lines(decisions, texts)
         Rep = self.env["sales.allocation.simulation.rep"]
+        new_caps = self._new_lead_caps(list(summary["per_user"]))
         for user_id, row in summary["per_user"].items():
-            Rep.create(dict(row, simulation_id=self.id, user_id=user_id))
+            per_day, per_week = new_caps.get(user_id, (0, 0))
+            Rep.create(dict(row, simulation_id=self.id, user_id=user_id,
+                            max_new_per_day=per_day, max_new_per_week=per_week))
         self.write({
             "state": "done",
             "lead_count": len(decisions),
@@ -89,6 +92,22 @@ class SalesAllocationSimulation(models.TransientModel):
             "view_mode": "form",
             "target": "new",
         }
+
+    def _new_lead_caps(self, user_ids):
+        """user id -> (new leads per day, per week) of his strictest queue membership
+        (0: none): the caps the replay honoured, shown beside his counts."""
+        user_ids = [user_id for user_id in user_ids if user_id]
+        if not user_ids:
+            return {}
+        self.env.cr.execute("""
+            SELECT user_id, COALESCE(min(NULLIF(max_new_per_day, 0)), 0),
+                   COALESCE(min(NULLIF(max_new_per_week, 0)), 0)
+              FROM sales_allocation_queue_member
+             WHERE user_id IN %s AND (max_new_per_day > 0 OR max_new_per_week > 0)
+             GROUP BY user_id
+        """, [tuple(user_ids)])
+        return {user_id: (per_day, per_week)
+                for user_id, per_day, per_week in self.env.cr.fetchall()}
 
     def _insert_lines(self, decisions, texts):
         """One result line per lead, in one COPY (thousands of leads)."""
@@ -177,3 +196,11 @@ class SalesAllocationSimulationRep(models.TransientModel):
     load_after = fields.Integer(string="Open Leads After", readonly=True)
     cap = fields.Integer(readonly=True)
     cap_use = fields.Float(string="Cap Used (%)", digits=(16, 1), readonly=True)
+    max_new_per_day = fields.Integer(
+        string="New per Day", readonly=True,
+        help="His cap of new leads per day in his queues (the strictest; 0: none), "
+             "honoured by the replay.")
+    max_new_per_week = fields.Integer(
+        string="New per Week", readonly=True,
+        help="His cap of new leads per week in his queues (the strictest; 0: none), "
+             "honoured by the replay.")
