@@ -298,3 +298,56 @@ class SalesAllocationRule(models.Model):
             "stage": frozenset(rules.filtered(
                 lambda rule: rule.trigger == "stage").mapped("stage_ids").ids),
         }
+
+    # Speed-to-lead on a rule (issue 13, item 3): the owner of a lead the rule assigns
+    # must answer within so many working minutes of his calendar, or the lead moves on.
+    # The run: ``sales.allocation.response``.
+
+    response_minutes = fields.Integer(
+        string="First Response Within", default=0,
+        help="Working minutes (of the owner's working hours) the new owner has to "
+             "touch the lead: a message, a note, an activity, a stage change or an "
+             "edit of his own. Past it he is warned once; after the grace period the "
+             "lead goes to the next member of the same queue who is on shift. "
+             "0: no deadline.")
+    response_grace_minutes = fields.Integer(
+        string="Grace Period", default=15,
+        help="Minutes between the warning and the reassignment.")
+
+    @api.constrains("response_minutes", "response_grace_minutes")
+    def _check_response_minutes(self):
+        for rule in self:
+            if rule.response_minutes < 0:
+                raise ValidationError(_(
+                    "Rule \"%(rule)s\": the first-response deadline is %(minutes)d "
+                    "minutes. Give a number of working minutes above 0, or 0 for no "
+                    "deadline.") % {"rule": rule.name, "minutes": rule.response_minutes})
+            if rule.response_grace_minutes < 0:
+                raise ValidationError(_(
+                    "Rule \"%s\": the grace period cannot be negative: use 0 to "
+                    "reassign as soon as the deadline passes.") % rule.name)
+
+    # Follow-up on assignment (issue 13, item 4): a rule may put the first call on the
+    # new owner's list. The run: ``sales.allocation.followup``.
+
+    activity_type_id = fields.Many2one(
+        "mail.activity.type", string="Follow-up Activity", ondelete="set null",
+        domain="['|', ('res_model_id', '=', False), "
+               "('res_model_id.model', '=', 'crm.lead')]",
+        help="When this rule gives a lead to a salesperson, schedule this activity for "
+             "him, so that the first call is on his list.")
+    activity_summary = fields.Char(
+        translate=True,
+        help="Empty: the activity type's own summary.")
+    activity_due_hours = fields.Integer(
+        string="Due In", default=0,
+        help="Working hours of the new owner's calendar until the activity is due "
+             "(0: due the day he gets the lead).")
+
+    @api.constrains("activity_due_hours")
+    def _check_activity_due_hours(self):
+        for rule in self:
+            if rule.activity_due_hours < 0:
+                raise ValidationError(_(
+                    "Rule \"%s\": the follow-up activity cannot be due a negative number "
+                    "of hours after the assignment: use 0 for the same day.") % rule.name)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from odoo import fields
 from odoo.exceptions import ValidationError
 
-from ..models.sales_allocation_queue_member_caps import day_and_week_start
+from ..models.sales_allocation_queue_member import day_and_week_start
 from .common import AllocationCase
 
 
