@@ -61,6 +61,25 @@ def phone_key(number, country_code):
     return dedupe.digits_only(number)
 
 
+def store_keys(cr, table, sources):
+    """Write the match keys of ``sources`` (rows of id and ``lead_keys``' arguments)
+    into ``table`` (crm_lead or res_partner), one statement, rows whose keys did not
+    change left alone; returns the ids of ``sources``."""
+    rows = [(row[0],) + lead_keys(*row[1:]) for row in sources]
+    if not rows:
+        return []
+    values, params = unnest_sql(rows, ["int"] + ["varchar"] * len(MATCH_KEY_COLUMNS))
+    # The table is one of two constants of the callers; the columns a module constant.
+    cr.execute(  # pylint: disable=sql-injection
+        "UPDATE " + table + " t SET " + ", ".join(
+            "%s = v.%s" % (column, column) for column in MATCH_KEY_COLUMNS) +
+        " FROM " + values + " AS v(id, " + ", ".join(MATCH_KEY_COLUMNS) + ")"
+        " WHERE t.id = v.id AND (" + " OR ".join(
+            "t.%s IS DISTINCT FROM v.%s" % (column, column)
+            for column in MATCH_KEY_COLUMNS) + ")", params)
+    return [row[0] for row in rows]
+
+
 def lead_keys(email, phone, mobile, company, vat, country_code):
     """The stored keys of one lead, in ``MATCH_KEY_COLUMNS`` order."""
     email_key = dedupe.normalize_email(email)
@@ -163,19 +182,8 @@ class CrmLead(models.Model):
               LEFT JOIN res_country cc ON cc.id = cop.country_id
              WHERE l.id = ANY(%s::int[])
         """, [ids])
-        rows = [(row[0],) + lead_keys(*row[1:]) for row in cr.fetchall()]
-        if not rows:
-            return
-        values, params = unnest_sql(rows, ["int"] + ["varchar"] * len(MATCH_KEY_COLUMNS))
-        cr.execute("""
-            UPDATE crm_lead l SET """ + ", ".join(
-                "%s = v.%s" % (column, column) for column in MATCH_KEY_COLUMNS) + """
-              FROM """ + values + """ AS v(id, """ + ", ".join(MATCH_KEY_COLUMNS) + """)
-             WHERE l.id = v.id AND (""" + " OR ".join(
-                "l.%s IS DISTINCT FROM v.%s" % (column, column)
-                for column in MATCH_KEY_COLUMNS) + """)
-        """, params)
-        self.invalidate_cache(list(MATCH_KEY_COLUMNS), self.ids)
+        if store_keys(cr, "crm_lead", cr.fetchall()):
+            self.invalidate_cache(list(MATCH_KEY_COLUMNS), self.ids)
 
     # ------------------------------------------------------------------ buttons
 

@@ -17,8 +17,8 @@ import logging
 from odoo import _, api, fields, models
 from odoo.tools import split_every
 
-from ..sql import int_array, unnest_sql
-from .crm_lead_match import FILL_BATCH, MATCH_KEY_COLUMNS, lead_keys
+from ..sql import int_array
+from .crm_lead_match import FILL_BATCH, MATCH_KEY_COLUMNS, store_keys
 
 _logger = logging.getLogger(__name__)
 
@@ -122,19 +122,9 @@ class ResPartner(models.Model):
              WHERE p.id = ANY(%(ids)s::int[])
                 OR (%(contacts)s AND p.commercial_partner_id = ANY(%(ids)s::int[]))
         """, {"ids": ids, "contacts": contacts})
-        rows = [(row[0],) + lead_keys(*row[1:]) for row in cr.fetchall()]
-        if not rows:
-            return
-        values, params = unnest_sql(rows, ["int"] + ["varchar"] * len(MATCH_KEY_COLUMNS))
-        cr.execute("""
-            UPDATE res_partner p SET """ + ", ".join(
-                "%s = v.%s" % (column, column) for column in MATCH_KEY_COLUMNS) + """
-              FROM """ + values + """ AS v(id, """ + ", ".join(MATCH_KEY_COLUMNS) + """)
-             WHERE p.id = v.id AND (""" + " OR ".join(
-                "p.%s IS DISTINCT FROM v.%s" % (column, column)
-                for column in MATCH_KEY_COLUMNS) + """)
-        """, params)
-        self.invalidate_cache(list(MATCH_KEY_COLUMNS), [row[0] for row in rows])
+        written = store_keys(cr, "res_partner", cr.fetchall())
+        if written:
+            self.invalidate_cache(list(MATCH_KEY_COLUMNS), written)
 
     @api.multi
     def _sales_allocation_digest(self, count):
