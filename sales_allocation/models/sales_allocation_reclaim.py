@@ -143,6 +143,18 @@ class SalesAllocationReclaim(models.AbstractModel):
         return self.env["sales.allocation.pool"]._timer_lines(
             [(pool.id, row["id"]) for pool, rows in pool_rows for row in rows])
 
+    def _by_pool(self, lead_ids, now):
+        """Per pool of a locked batch: ``(pool, rows, statuses, lines, words)``: its
+        leads' facts (``_lead_rows``), each lead's timers now computed once (they
+        decide and they explain), the batch's timer lines and the pool's reason
+        templates. Calendars and lines are read once for the batch."""
+        pool_rows = self._lead_rows(lead_ids)
+        calendars = self._calendars(pool_rows, now)
+        lines = self._lines(pool_rows)
+        for pool, rows in pool_rows:
+            yield (pool, rows, self._statuses(pool, rows, now, calendars, lines), lines,
+                   pool._reason_words())
+
     @staticmethod
     def _statuses(pool, rows, now, calendars, lines):
         """lead id -> its timers' status now, for one pool's ``rows`` (the pool's
@@ -191,12 +203,7 @@ class SalesAllocationReclaim(models.AbstractModel):
         deadline remembered so that the same deadline is never warned twice."""
         owners, localized = {}, {}
         activity_rows, log_rows = [], []
-        pool_rows = self._lead_rows(lead_ids)
-        calendars = self._calendars(pool_rows, now)
-        lines = self._lines(pool_rows)
-        for pool, rows in pool_rows:
-            statuses = self._statuses(pool, rows, now, calendars, lines)
-            words = pool._reason_words()
+        for pool, rows, statuses, lines, words in self._by_pool(lead_ids, now):
             # Before the warnings: they remember the stored deadline.
             self._refresh_timers(rows, statuses)
             for row in rows:
@@ -279,13 +286,7 @@ class SalesAllocationReclaim(models.AbstractModel):
         """Take the due leads back: to the pool, or through the pool's queue."""
         result = {"reclaimed": 0, "reallocated": 0}
         moves, log_rows = [], []
-        pool_rows = self._lead_rows(lead_ids)
-        calendars = self._calendars(pool_rows, now)
-        lines = self._lines(pool_rows)
-        for pool, rows in pool_rows:
-            # Each lead's timers once: they decide and they explain.
-            statuses = self._statuses(pool, rows, now, calendars, lines)
-            words = pool._reason_words()
+        for pool, rows, statuses, lines, words in self._by_pool(lead_ids, now):
             due = [row for row in rows if statuses[row["id"]].state == clocks.DUE]
             # Not due after all (another timer line applies since): its new timers.
             self._refresh_timers(
