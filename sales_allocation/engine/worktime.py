@@ -613,27 +613,10 @@ def add_working_days(calendar, utc_start, days):
     local = calendar.zone.to_local(utc_start)
     ordinal = local.toordinal()
     time_of_day = local - datetime(local.year, local.month, local.day)
-    idle, left = 0, days
-    for _step in range(MAX_DAYS):
-        ordinal += 1
-        intervals = calendar._day(ordinal)[2]
-        if not intervals:
-            idle += 1
-            if idle > calendar.horizon_days:
-                raise calendar._no_work("add_working_days", utc_start)
-            continue
-        idle = 0
-        left -= 1
-        if left:
-            continue
-        day = date.fromordinal(ordinal)
-        target = calendar.zone.to_utc(datetime(day.year, day.month, day.day) + time_of_day)
-        for start, end in intervals:
-            if target < end:
-                return max(start, target)
-        return intervals[-1][1]
-    raise ValueError("add_working_days: no deadline within %d days after %s"
-                     % (MAX_DAYS, utc_start))
+    return _nth_working_day(
+        calendar, ordinal, days, 1, time_of_day,
+        lambda: calendar._no_work("add_working_days", utc_start),
+        "add_working_days: no deadline within %d days after %s" % (MAX_DAYS, utc_start))
 
 
 def subtract_working_days(calendar, utc_end, days):
@@ -674,14 +657,27 @@ def subtract_working_days(calendar, utc_end, days):
     day = date.fromordinal(ordinal)
     # Measured from the interval's own date: an interval ending at 24:00 reads 24:00.
     time_of_day = calendar.zone.to_local(anchor) - datetime(day.year, day.month, day.day)
+    return _nth_working_day(
+        calendar, ordinal, days, -1, time_of_day,
+        lambda: _no_work_before(calendar, utc_end),
+        "subtract_working_days: no deadline within %d days before %s" % (MAX_DAYS, utc_end))
+
+
+def _nth_working_day(calendar, ordinal, days, step, time_of_day, no_work, too_far):
+    """The ``days``-th working day from day ``ordinal`` (excluded) going ``step`` (+1
+    forwards, -1 backwards), at local ``time_of_day`` clamped into its working time
+    (the time itself when working then; else the next start of work that day; else
+    the end of its last interval), in UTC. ``no_work()``: the error raised after
+    ``horizon_days`` days in a row without work; ``too_far``: the message past
+    ``MAX_DAYS``."""
     idle, left = 0, days
     for _step in range(MAX_DAYS):
-        ordinal -= 1
+        ordinal += step
         intervals = calendar._day(ordinal)[2]
         if not intervals:
             idle += 1
             if idle > calendar.horizon_days:
-                raise _no_work_before(calendar, utc_end)
+                raise no_work()
             continue
         idle = 0
         left -= 1
@@ -693,8 +689,7 @@ def subtract_working_days(calendar, utc_end, days):
             if target < end:
                 return max(start, target)
         return intervals[-1][1]
-    raise ValueError("subtract_working_days: no deadline within %d days before %s"
-                     % (MAX_DAYS, utc_end))
+    raise ValueError(too_far)
 
 
 def _no_work_before(calendar, utc):
