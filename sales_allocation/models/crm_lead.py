@@ -68,6 +68,10 @@ class CrmLead(models.Model):
 
     @api.model_cr
     def init(self):
+        # The other crm.lead files of the addon have indexes (and the match keys'
+        # fill) of their own: which of them sits above this one in the model's class
+        # order depends on import order (res_partner.py imports crm_lead_match.py).
+        result = super(CrmLead, self).init()
         # The backlog run scans only what waits; this keeps it cheap on a big table.
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS crm_lead_sales_allocation_backlog_idx
@@ -89,6 +93,7 @@ class CrmLead(models.Model):
             self.env.cr.execute(  # pylint: disable=sql-injection
                 "CREATE INDEX IF NOT EXISTS %s ON crm_lead (%s) WHERE %s"
                 % (name, column, predicate))
+        return result
 
     @api.onchange("partner_id")
     def _onchange_partner_id_industry(self):

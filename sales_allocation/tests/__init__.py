@@ -28,3 +28,4 @@ from . import test_pool_timer_lines
 from . import test_response_report
 from . import test_match_partner
 from . import test_dates
+from . import test_indexes
