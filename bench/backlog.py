@@ -13,6 +13,7 @@ The baselines run in the parent, on the same rows, and are rolled back:
   action does it, on a sample.
 """
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -44,11 +45,20 @@ def orm_loop_rate(env, lead_ids, user_ids):
     return dict(rows=len(lead_ids), seconds=clock.wall, per_second=len(lead_ids) / clock.wall)
 
 
-def run_backlog(db, limit, commit):
-    """Run the backlog allocation in a child process; its JSON result as a dict."""
+def run_backlog(db, limit, commit, timeout=None):
+    """Run the backlog allocation in a child process; its JSON result as a dict.
+
+    ``timeout`` (seconds): PostgreSQL cancels any statement of the child running longer
+    (``statement_timeout``) and the child is killed past it, raising
+    ``subprocess.SubprocessError`` (items 9 and 10: a run far past its target)."""
     command = [str(PY), "-m", "bench.backlog", db, str(limit or 0),
                "commit" if commit else "rollback"]
-    process = subprocess.run(command, cwd=str(ROOT), stdout=subprocess.PIPE, check=True)
+    env = None
+    if timeout:
+        env = dict(os.environ, PGOPTIONS="%s -c statement_timeout=%d" % (
+            os.environ.get("PGOPTIONS", ""), int(timeout * 1000)))
+    process = subprocess.run(command, cwd=str(ROOT), stdout=subprocess.PIPE, check=True,
+                             env=env, timeout=timeout and timeout + 60)
     return json.loads(process.stdout.decode().strip().splitlines()[-1])
 
 
