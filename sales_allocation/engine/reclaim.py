@@ -52,8 +52,8 @@ from .worktime import add_working_days, is_working_day, next_start, subtract_wor
 
 __all__ = [
     "IDLE", "HOLD", "Timers", "Status", "reclaim_timers", "reclaim_status",
-    "claim_day", "cooldown_end", "pick_excluding", "add_days", "subtract_days",
-    "whole_days",
+    "claim_day", "cooldown_end", "pick_excluding", "ExcludingPicker", "add_days",
+    "subtract_days", "whole_days",
 ]
 
 IDLE = "idle"
@@ -292,3 +292,65 @@ def pick_excluding(queue, excluded=(), user_active=None):
     skipped = tuple((user_id, COOLDOWN if user_id in excluded else why)
                     for user_id, why in skipped)
     return member, skipped
+
+
+class ExcludingPicker(object):
+    """``pick_excluding`` lead after lead in one queue (a run's batch): each
+    ``pick(excluded)`` gives the same member and ``skipped`` and leaves the queue in
+    the same state as ``pick_excluding(queue, excluded, user_active)`` would, without
+    building a rotation for every lead.
+
+    A sequential queue keeps ONE ``Rotation`` without exclusions: with them, the
+    member picked is the first eligible member after ``last_user_id`` in cyclic order
+    that is not excluded (the members' order and the other members' eligibility do not
+    depend on who is excluded), so the pick walks on from the rotation's own choice
+    past the excluded ones.  The other strategies' choice depends on who else is
+    eligible (weights, catch-up): each pick builds its rotation, as
+    ``pick_excluding`` does.  The queue and its members must not change between picks
+    except through this picker.
+    """
+
+    __slots__ = ("queue", "user_active", "_rotation", "_position")
+
+    def __init__(self, queue, user_active=None):
+        self.queue = queue
+        self.user_active = user_active
+        self._rotation = None
+        if queue.strategy == "sequential":
+            self._rotation = Rotation({queue.id: queue}, user_active)
+            self._position = {member.user_id: index
+                              for index, member in enumerate(queue.members)}
+
+    def pick(self, excluded=()):
+        """``(member or None, skipped)``, as ``pick_excluding``."""
+        if self._rotation is None:
+            return pick_excluding(self.queue, excluded, self.user_active)
+        position = self._position
+        excluded = frozenset(user_id for user_id in excluded if user_id in position)
+        # pylint: disable=protected-access
+        state = self._rotation._states[self.queue.id]
+        if state.stale:
+            state.refresh()
+        eligible = state.eligible
+        member = None
+        if eligible:
+            start = state.start_after.get(self.queue.last_user_id, 0)
+            count = len(eligible)
+            for offset in range(count):
+                candidate = eligible[(start + offset) % count]
+                if candidate.user_id not in excluded:
+                    member = candidate
+                    break
+        if member is not None:
+            # What _QueueState.pick does with its choice (a single queue: one seat).
+            self.queue.last_user_id = member.user_id
+            self._rotation.charge(member.user_id)
+        skipped = state.skipped
+        if excluded:
+            # An excluded member is skipped as unavailable (or archived) in his
+            # rotation, which pick_excluding names 'cooldown'; in member order.
+            skipped = tuple(sorted(
+                [(user_id, why) for user_id, why in skipped if user_id not in excluded]
+                + [(user_id, COOLDOWN) for user_id in excluded],
+                key=lambda pair: position[pair[0]]))
+        return member, skipped

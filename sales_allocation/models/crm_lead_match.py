@@ -19,7 +19,7 @@ from odoo import _, api, fields, models
 from odoo.tools import split_every
 
 from ..engine import dedupe
-from ..sql import int_array, unnest_sql
+from ..sql import int_array, open_lead_sql, unnest_sql
 
 _logger = logging.getLogger(__name__)
 
@@ -119,13 +119,20 @@ class CrmLead(models.Model):
     def init(self):
         result = super(CrmLead, self).init()
         cr = self.env.cr
-        # The match query looks each key up through these (sales.allocation.match).
+        # The match query looks each key up through these (sales.allocation.match):
+        # the candidates only (an owner, open), in the order it ranks them (an
+        # opportunity first, then the oldest), so that its LIMIT 1 reads one entry
+        # even for a customer with thousands of leads. Replace the key-only indexes
+        # of 11.0.2.0.0's first builds.
         for column in MATCH_KEY_COLUMNS:  # identifiers of a module constant
+            cr.execute("DROP INDEX IF EXISTS crm_lead_%s_idx" % column)
             cr.execute(  # pylint: disable=sql-injection
                 """
-                CREATE INDEX IF NOT EXISTS crm_lead_%(column)s_idx
-                    ON crm_lead (%(column)s) WHERE %(column)s IS NOT NULL
-            """ % {"column": column})
+                CREATE INDEX IF NOT EXISTS crm_lead_%(column)s_owner_idx
+                    ON crm_lead (%(column)s, (COALESCE(company_id, 0)),
+                                 (type = 'opportunity') DESC, create_date, id)
+                 WHERE %(column)s IS NOT NULL AND user_id IS NOT NULL AND %(open)s
+            """ % {"column": column, "open": open_lead_sql()})
         cr.execute("CREATE INDEX IF NOT EXISTS crm_lead_match_flagged_idx "
                    "ON crm_lead (id) WHERE match_flagged")
         self._match_fill_keys()

@@ -50,11 +50,14 @@ class ResPartner(models.Model):
         cr = self.env.cr
         # sales.allocation.match looks the keys of a batch up through these: only the
         # partners with a salesperson are candidates, so only they are indexed.
+        # In the order the query ranks them (the oldest first): its LIMIT 1 reads
+        # one entry whatever the number of partners sharing a key.
         for column in MATCH_KEY_COLUMNS:  # identifiers of a module constant
+            cr.execute("DROP INDEX IF EXISTS res_partner_%s_idx" % column)
             cr.execute(  # pylint: disable=sql-injection
                 """
-                CREATE INDEX IF NOT EXISTS res_partner_%(column)s_idx
-                    ON res_partner (%(column)s)
+                CREATE INDEX IF NOT EXISTS res_partner_%(column)s_owner_idx
+                    ON res_partner (%(column)s, create_date, id)
                  WHERE %(column)s IS NOT NULL AND user_id IS NOT NULL
             """ % {"column": column})
         self._match_fill_keys()

@@ -167,7 +167,8 @@ class SalesAllocationMatch(models.AbstractModel):
         for strength, column in _LOOKUPS:
             if strength not in enabled:
                 continue
-            # Behind LIMIT 1, the key's leads come from the column's partial index.
+            # LIMIT 1 reads the first entry of the column's index of candidates
+            # (crm_lead_match_*_owner_idx: key, company, then this ORDER BY).
             branches.append("""
                 SELECT k.company_id, k.strength, k.key, c.*
                   FROM k CROSS JOIN LATERAL (

@@ -186,13 +186,18 @@ class SalesAllocationResponse(models.AbstractModel):
         started = time.time()
         now = to_datetime(now) or fields.Datetime.from_string(fields.Datetime.now())
         summary = {"warned": 0, "reassigned": 0, "cleared": 0}
+        batch_size = self._batch_size()
+        # Open leads per rep, counted once per run (for the queues whose caps or
+        # strategy read them) and brought up to date with each batch's reassignments,
+        # as the allocator's backlog does.
+        loads = {}
         last_id = 0
         while True:
-            self.env.cr.execute(DUE_SQL, [now, last_id, RESPONSE_BATCH])
+            self.env.cr.execute(DUE_SQL, [now, last_id, batch_size])
             lead_ids = [row[0] for row in self.env.cr.fetchall()]
             if not lead_ids:
                 break
-            for key, count in self._process(lead_ids, now).items():
+            for key, count in self._process(lead_ids, now, loads).items():
                 summary[key] += count
             if commit:
                 self.env["crm.lead"]._commit_batch()
@@ -204,7 +209,18 @@ class SalesAllocationResponse(models.AbstractModel):
         return summary
 
     @api.model
-    def _process(self, lead_ids, now):
+    def _batch_size(self):
+        """Leads per batch (each batch's leads are locked until it commits):
+        ``sales_allocation.response_batch_size``, default ``RESPONSE_BATCH``."""
+        value = self.env["ir.config_parameter"].sudo().get_param(
+            "sales_allocation.response_batch_size")
+        try:
+            return max(1, int(value)) if value else RESPONSE_BATCH
+        except (TypeError, ValueError):
+            return RESPONSE_BATCH
+
+    @api.model
+    def _process(self, lead_ids, now, loads=None):
         self.env.cr.execute("""
             SELECT l.id, l.name, l.user_id, l.response_user_id, l.response_warned,
                    l.response_deadline, l.allocation_rule_id, l.team_id,
@@ -237,7 +253,7 @@ class SalesAllocationResponse(models.AbstractModel):
             self._warn(warn, now)
             result["warned"] = len(warn)
         for queue_id, queue_rows in sorted(due.items()):
-            moved, dropped = self._reassign(queue_id, queue_rows, now)
+            moved, dropped = self._reassign(queue_id, queue_rows, now, loads)
             result["reassigned"] += moved
             clear.extend(dropped)
         if clear:
@@ -261,8 +277,13 @@ class SalesAllocationResponse(models.AbstractModel):
     def _warn(self, rows, now):
         """One activity for each owner's overdue lead and a ``warned`` log row, in
         the owner's language; set-based (``sales.allocation.reclaim._insert_warnings``)."""
-        owners = self.env["res.users"].sudo().browse({row["user_id"] for row in rows})
-        langs = {owner.id: owner.lang for owner in owners}
+        # The owners' languages in one query (through the ORM, res.users would
+        # prefetch every user's record).
+        self.env.cr.execute("""
+            SELECT u.id, p.lang FROM res_users u JOIN res_partner p ON p.id = u.partner_id
+             WHERE u.id = ANY(%s::int[])
+        """, [int_array(sorted({row["user_id"] for row in rows}))])
+        langs = dict(self.env.cr.fetchall())
         activity_rows, log_rows, localized = [], [], {}
         for row in rows:
             lang = langs.get(row["user_id"])
@@ -336,10 +357,14 @@ class SalesAllocationResponse(models.AbstractModel):
     # ------------------------------------------------------------------ passing on
 
     @api.model
-    def _reassign(self, queue_id, rows, now):
+    def _reassign(self, queue_id, rows, now, loads=None):
         """Pass the lapsed leads of ``rows`` to the next members of ``queue_id`` who can
         take them; returns (leads moved, ids whose deadline ends here: nobody else
-        could ever take them)."""
+        could ever take them).
+
+        ``loads``: user id -> open leads, as counted by the run's batches before
+        (read for the users missing, updated with the leads moved here)."""
+        loads = {} if loads is None else loads
         turns = self.env["sales.allocation.turns"]
         gather = self.env["sales.allocation.gather"]
         queue_set = turns.load({queue_id}, at=now)
@@ -348,17 +373,28 @@ class SalesAllocationResponse(models.AbstractModel):
             return 0, [row["id"] for row in rows]
         lapsed = self._lapsed_owners([row["id"] for row in rows])
         users = [member.user_id for member in queue.members]
-        loads = gather._open_lead_counts(users)
         user_active = gather._user_active(set(users))
+        # Loads decide only for capped members and least-loaded queues (the engine's
+        # lazy loads): a queue without either counts nothing.
+        counted = queue.strategy == "least_loaded" or any(
+            member.max_open > 0 for member in queue.members)
+        if counted:
+            missing = [user_id for user_id in users if user_id not in loads]
+            if missing:
+                loads.update(dict.fromkeys(missing, 0))
+                loads.update(gather._open_lead_counts(missing))
 
         def decide(reserved):
-            others = reserved(users)
-            for member in queue.members:
-                member.load = loads.get(member.user_id, 0) + others.get(member.user_id, 0)
+            if counted:
+                others = reserved(users)
+                for member in queue.members:
+                    member.load = loads[member.user_id] + others.get(member.user_id, 0)
             picks, waiting = {}, set()
+            # One rotation for the batch's leads (pick_excluding's picks, lead by lead).
+            picker = clocks.ExcludingPicker(queue, user_active)
             for row in rows:
                 excluded = lapsed.get(row["id"], set()) | {row["user_id"]}
-                member, skipped = clocks.pick_excluding(queue, excluded, user_active)
+                member, skipped = picker.pick(excluded)
                 if member is not None:
                     picks[row["id"]] = member.user_id
                 elif any(why in rotation.AWAY for _user, why in skipped):
@@ -386,6 +422,12 @@ class SalesAllocationResponse(models.AbstractModel):
         self._mark_log_rows(int_array([move.lead_id for move in moves]),
                             "response_reassigned")
         self.env["sales.allocation.ledger"].move(moves, now)
+        # As _open_lead_counts would count them now: the leads moved are open.
+        for move in moves:
+            if move.previous_user_id in loads:
+                loads[move.previous_user_id] -= 1
+            if move.user_id in loads:
+                loads[move.user_id] += 1
         # The new owner has the same time to answer, on his own calendar.
         self._set_deadlines(restart, now)
         dropped = [row["id"] for row in rows

@@ -31,9 +31,9 @@ class TestIndexes(TransactionCase):
     def test_every_declared_index_exists(self):
         expected = set(NAMED)
         expected |= {("crm_lead", name) for name, _column, _predicate in PARTIAL_INDEXES}
-        expected |= {("crm_lead", "crm_lead_%s_idx" % column)
+        expected |= {("crm_lead", "crm_lead_%s_owner_idx" % column)
                      for column in MATCH_KEY_COLUMNS}
-        expected |= {("res_partner", "res_partner_%s_idx" % column)
+        expected |= {("res_partner", "res_partner_%s_owner_idx" % column)
                      for column in MATCH_KEY_COLUMNS}
         missing = sorted(name for table, name in expected
                          if name not in self._indexes(table))
@@ -47,13 +47,13 @@ class TestIndexes(TransactionCase):
         self.assertEqual(lead.match_email, "init.chain@huadong-steel.com.cn")
         self.env.cr.execute("UPDATE crm_lead SET match_email = NULL, match_domain = NULL"
                             " WHERE id = %s", [lead.id])
-        for name in ("crm_lead_match_email_idx", "crm_lead_response_deadline_idx",
+        for name in ("crm_lead_match_email_owner_idx", "crm_lead_response_deadline_idx",
                      "crm_lead_reclaim_deadline_idx", "crm_lead_pool_id_idx"):
             self.env.cr.execute("DROP INDEX %s" % name)  # rolled back with the test
         lead.invalidate_cache()
         self.env["crm.lead"].init()
         lead.invalidate_cache()
         self.assertEqual(lead.match_email, "init.chain@huadong-steel.com.cn")
-        self.assertTrue({"crm_lead_match_email_idx", "crm_lead_response_deadline_idx",
+        self.assertTrue({"crm_lead_match_email_owner_idx", "crm_lead_response_deadline_idx",
                          "crm_lead_reclaim_deadline_idx", "crm_lead_pool_id_idx"}
                         <= self._indexes("crm_lead"))

@@ -134,6 +134,28 @@ class TestSpeedToLead(AllocationCase):
         self.assertIsNone(self._deadline(lead))
         self.assertEqual(self._db_owner(lead), self.rep_d.id)
 
+    def test_caps_hold_across_batches_of_the_run(self):
+        """Open leads per rep are counted once per run and carried from batch to
+        batch: with batches of one lead, each pick sees the moves before it."""
+        self._timed_rule(30, grace=15)
+        self.seq_queue.member_ids.write({"max_open_leads": 2})
+        leads = self._leads(5)
+        self.assertEqual(self._owners(leads), [self.rep_a.id, self.rep_b.id,
+                                               self.rep_c.id, self.rep_a.id,
+                                               self.rep_b.id])
+        due = max(self._deadline(lead) for lead in leads)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "sales_allocation.response_batch_size", "1")
+        self.assertEqual(self.response.run(now=due)["warned"], 5)
+        result = self.response.run(now=due + timedelta(minutes=15))
+        self.assertEqual(result["reassigned"], 5)
+        # A 2, B 2, C 1 open leads, Rep B last served: each lead goes to the next rep
+        # after the last one who is under his cap, never back to its owner. Counts
+        # not brought up to date would see Rep A at his cap for the second lead.
+        self.assertEqual(self._owners(leads), [self.rep_c.id, self.rep_a.id,
+                                               self.rep_b.id, self.rep_c.id,
+                                               self.rep_a.id])
+
     def test_a_negative_deadline_is_refused(self):
         with self.assertRaisesRegex(ValidationError, "above 0"):
             self._timed_rule(-5)

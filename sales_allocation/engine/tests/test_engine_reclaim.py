@@ -2,14 +2,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The pool's clocks: reclaim deadlines, warnings, claim days, cooldowns, re-allocation."""
 import itertools
+import random
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from engine import Member, Queue
+from engine import Absence, Member, Queue
 from engine.reclaim import (
-    DUE, HOLD, IDLE, NONE, OK, WARN, Timers, claim_day, cooldown_end, pick_excluding,
-    reclaim_status, reclaim_timers)
+    DUE, HOLD, IDLE, NONE, OK, WARN, ExcludingPicker, Timers, claim_day, cooldown_end,
+    pick_excluding, reclaim_status, reclaim_timers)
 
 T0 = datetime(2026, 3, 2, 9, 30)  # the owner got the lead
 DAY = timedelta(days=1)
@@ -336,3 +337,52 @@ def test_pick_excluding_respects_archived_users():
     member, skipped = pick_excluding(queue, {1}, user_active={2: False})
     assert member.user_id == 3
     assert dict(skipped) == {1: "cooldown", 2: "archived"}
+
+
+# ---------------------------------------------------------------- ExcludingPicker
+
+def _random_queue(rnd, strategy):
+    members = []
+    for user_id in range(1, rnd.randint(1, 9)):
+        members.append(Member(
+            user_id, weight=rnd.randint(1, 3), load=rnd.randint(0, 4),
+            max_open=rnd.choice([0, 0, 3, 5, 6]), available=rnd.random() > 0.15,
+            active=rnd.random() > 0.1, new_left=rnd.choice([None, None, 1, 3]),
+            absence=Absence("off_shift", None, (), "UTC") if rnd.random() < 0.15
+            else None))
+    last = rnd.choice([None] + [member.user_id for member in members] + [99])
+    return Queue(7, strategy, members, last_user_id=last,
+                 catch_up=rnd.random() < 0.5)
+
+
+def _state(queue):
+    return (queue.last_user_id, queue.turn_weight, [
+        (m.user_id, m.load, m.new_left, m.current_weight, m.missed, m.credit,
+         m.payback_weight, m.available, m.excluded) for m in queue.members])
+
+
+@pytest.mark.parametrize("strategy", ["sequential", "weighted", "least_loaded"])
+def test_excluding_picker_picks_as_pick_excluding_lead_after_lead(strategy):
+    rnd = random.Random(strategy)
+    for _case in range(300):
+        seed = rnd.random()
+        queue, twin = (_random_queue(random.Random(seed), strategy) for _twice in "ab")
+        user_active = {2: False} if rnd.random() < 0.2 else None
+        picker = ExcludingPicker(queue, user_active)
+        for _lead in range(rnd.randint(1, 25)):
+            excluded = set(rnd.sample(range(1, 11), rnd.randint(0, 3)))
+            member, skipped = picker.pick(excluded)
+            expected, expected_skipped = pick_excluding(twin, excluded, user_active)
+            assert (member and member.user_id) == (expected and expected.user_id)
+            assert skipped == expected_skipped
+            assert _state(queue) == _state(twin)
+
+
+def test_excluding_picker_walks_past_the_excluded_in_turn_order():
+    queue = make_queue(last=1, users=(1, 2, 3, 4))
+    picker = ExcludingPicker(queue)
+    assert [picker.pick({2, 3})[0].user_id, picker.pick({1})[0].user_id,
+            picker.pick(())[0].user_id] == [4, 2, 3]
+    member, skipped = picker.pick({1, 2, 3, 4})
+    assert member is None and dict(skipped) == dict.fromkeys((1, 2, 3, 4), "cooldown")
+    assert queue.last_user_id == 3
