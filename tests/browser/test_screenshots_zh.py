@@ -5,8 +5,9 @@ zh_CN (`tools/db.sh create DB --lang=zh_CN`, or `make run LANG=zh_CN`):
     SA_BROWSER_DB=<that database> .venv-browser/bin/python -m pytest -q \\
         tests/browser/test_screenshots_zh.py
 
-Nothing is changed but a dry-run simulation's wizard. Skipped on a database without
-zh_CN (the English run of tests/browser).
+On a database without zh_CN (the English run of tests/browser) the language is loaded
+and the users speak it for these tests only. Nothing else is changed but a dry-run
+simulation's wizard.
 """
 from pathlib import Path
 
@@ -19,13 +20,22 @@ ZH = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "zh_CN"
 
 @pytest.fixture(scope="module")
 def zh(odoo_server):
-    [admin] = odoo_server.execute("res.users", "search_read", [("login", "=", "admin")],
-                                  ["lang"])
-    if admin["lang"] != "zh_CN":
-        pytest.skip("the administrator does not speak zh_CN in this database "
-                    "(create it with tools/db.sh create DB --lang=zh_CN)")
+    """The users speak zh_CN for this module's tests: the language is loaded into the
+    database if it is not (as `make run LANG=zh_CN` does), and each user's own
+    language is given back afterwards, for the English tests that follow."""
+    users = odoo_server.execute("res.users", "search_read", [("share", "=", False)],
+                                ["lang"])
+    if not odoo_server.execute("res.lang", "search", [("code", "=", "zh_CN")]):
+        wizard = odoo_server.execute("base.language.install", "create",
+                                     {"lang": "zh_CN", "overwrite": False})
+        odoo_server.execute("base.language.install", "lang_install", [wizard])
+    speakers = [user["id"] for user in users if user["lang"] != "zh_CN"]
+    odoo_server.execute("res.users", "write", speakers, {"lang": "zh_CN"})
     ZH.mkdir(parents=True, exist_ok=True)
-    return ZH
+    yield ZH
+    for user in users:
+        if user["id"] in speakers:
+            odoo_server.execute("res.users", "write", [user["id"]], {"lang": user["lang"]})
 
 
 def _chinese(page):
