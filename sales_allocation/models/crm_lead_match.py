@@ -125,7 +125,8 @@ class CrmLead(models.Model):
         # even for a customer with thousands of leads. Replace the key-only indexes
         # of 11.0.2.0.0's first builds.
         for column in MATCH_KEY_COLUMNS:  # identifiers of a module constant
-            cr.execute("DROP INDEX IF EXISTS crm_lead_%s_idx" % column)
+            cr.execute(  # pylint: disable=sql-injection
+                "DROP INDEX IF EXISTS crm_lead_%s_idx" % column)
             cr.execute(  # pylint: disable=sql-injection
                 """
                 CREATE INDEX IF NOT EXISTS crm_lead_%(column)s_owner_idx

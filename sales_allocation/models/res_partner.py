@@ -53,7 +53,8 @@ class ResPartner(models.Model):
         # In the order the query ranks them (the oldest first): its LIMIT 1 reads
         # one entry whatever the number of partners sharing a key.
         for column in MATCH_KEY_COLUMNS:  # identifiers of a module constant
-            cr.execute("DROP INDEX IF EXISTS res_partner_%s_idx" % column)
+            cr.execute(  # pylint: disable=sql-injection
+                "DROP INDEX IF EXISTS res_partner_%s_idx" % column)
             cr.execute(  # pylint: disable=sql-injection
                 """
                 CREATE INDEX IF NOT EXISTS res_partner_%(column)s_owner_idx
