@@ -238,10 +238,12 @@ class SalesAllocationReclaim(models.AbstractModel):
             self.env["sales.allocation.ledger"].log(log_rows, now)
         return len(log_rows)
 
-    def _insert_warnings(self, activity_rows, now, activity_type=None):
+    def _insert_warnings(self, activity_rows, now, activity_type=None, lead_set=None):
         """The warning activities, set-based: (lead, lead name, owner, due date,
         summary, note); of ``activity_type`` (default: the pool deadline's). Also
-        used by speed-to-lead and the rules' follow-up activities.
+        used by speed-to-lead and the rules' follow-up activities. ``lead_set``: more
+        ``column = value`` assignments (SQL, no user input) for the warned leads, in
+        the same statement (one row version less per lead on a table of 30 indexes).
 
         ``mail.activity.create`` costs about a hundred queries per activity (defaults,
         access checks, follower and chatter bookkeeping): over 100 ms each on a loaded
@@ -267,7 +269,8 @@ class SalesAllocationReclaim(models.AbstractModel):
             + params)
         lead_ids = [row[0] for row in activity_rows]
         cr.execute("""
-            UPDATE crm_lead l SET activity_date_deadline = a.deadline
+            UPDATE crm_lead l SET activity_date_deadline = a.deadline""" + (
+            ", " + lead_set if lead_set else "") + """
               FROM (SELECT res_id, min(date_deadline) AS deadline FROM mail_activity
                      WHERE res_model = 'crm.lead' AND res_id IN %s GROUP BY res_id) a
              WHERE l.id = a.res_id
