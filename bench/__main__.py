@@ -42,7 +42,9 @@ Items (see README.md, "Allocation at scale"):
    public domains, phones and company names; keys by the addon's code) adds to item 2's
    backlog run (<= 30 %; matching on vs off in pairs, the median ratio; a run on is
    stopped past 10 x the run off + 60 s), and to one ORM create (<= 25 %; an existing
-   customer's email domain, phone and name; at most ~2 minutes of creates).
+   customer's email domain, phone and name; at most ~2 minutes of creates);
+11. the diff simulation (issue 15, ``bench/simulation.py``): 20,000 leads replayed
+   through an archived draft rule and the active rules (<= 10 s), nothing written.
 
 Items 7 and 8 share one server and run last; ``--only 7,8`` runs just them (after the
 dataset is created).  Item 9's working-hours pairs run before item 3 fills the big
@@ -56,7 +58,7 @@ import sys
 import time
 import traceback
 
-from . import backlog, create, dataset, matching, reclaim, response, rpc
+from . import backlog, create, dataset, matching, reclaim, response, rpc, simulation
 from .common import ODOO_CONF, PY, ROOT, Clock, db_tool, environment, vacuum
 
 QUICK = dict(leads=10000, rules=50, reps=60, table=100000, rpc_leads=2000, rpc_reps=50,
@@ -119,7 +121,7 @@ def parse_args(argv):
     parser.add_argument("--from", dest="template", default=None,
                         help="copy this installed database instead of a fresh install")
     parser.add_argument("--keep", action="store_true", help="keep the database")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10",
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11",
                         help="comma-separated items to run (default all; 2 and 5 go "
                              "together; 7 and 8 share a server)")
     parser.add_argument("--markdown", default=None,
@@ -277,6 +279,7 @@ def run_database_items(args, db, table):
         # On item 3's big table (filled here when item 3 did not run).
         ((9,), item_response, (args, db, table, done)),
         ((10,), item_matching, (args, db, table, done, data)),
+        ((11,), item_simulation, (args, db, table)),
         # Last: they change the rules and add leads, which the items above must not see.
         ((7, 8), item_load, (args, db, table, done, data)),
     ]
@@ -582,6 +585,19 @@ def item_response(args, db, table, done):
                       n(summary.get("reassigned", 0)), n(moved),
                       n(summary.get("cleared", 0))),
                   "%.2f s" % seconds, target, seconds <= limit and done_ok)
+
+
+def item_simulation(args, db, table):
+    n_leads = 20000
+    say("11/11 diff simulation of %s leads (rolled back)" % n(n_leads))
+    with environment(db) as env:
+        seconds, replayed, changes, unchanged = simulation.run_diff_simulation(
+            env, n_leads)
+    table.add(11, "diff simulation (sales.allocation.simulation.action_run): %s leads "
+              "through an archived draft vs the active rules, %s would change owner; "
+              "nothing written" % (n(replayed), n(changes)),
+              "%.1f s" % seconds, "<= 10 s, no write",
+              seconds <= 10 and unchanged and replayed >= n_leads and changes > 0)
 
 
 def item_matching(args, db, table, done, data):
