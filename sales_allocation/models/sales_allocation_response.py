@@ -63,12 +63,13 @@ class SalesAllocationResponse(models.AbstractModel):
     # ------------------------------------------------------------------ deadlines
 
     @api.model
-    def start(self, decisions, previous, now, timed=None):
+    def start(self, decisions, previous, now, timed):
         """Set (or clear) the deadlines of the leads ``decisions`` give to a new
         owner: a rule with ``response_minutes`` sets one, any other clears it.
 
-        ``timed``: the ids of those leads that had a deadline, when the caller read
-        them (``gather._lead_facts``): only those are cleared."""
+        ``timed``: the ids of those leads that had a deadline (or an awaited first
+        response), as the caller read them with their facts (``gather._lead_facts``):
+        only those are cleared."""
         given = [(decision.lead_id, decision.user_id, decision.queue_id, decision.rule_id)
                  for decision in decisions
                  if decision.user_id and decision.user_id != previous.get(decision.lead_id)]
@@ -82,7 +83,7 @@ class SalesAllocationResponse(models.AbstractModel):
                  for lead_id, user_id, queue_id, rule_id in given if rule_id in minutes]
         untimed = [lead_id for lead_id, _user, _queue, rule_id in given
                    if rule_id not in minutes
-                   and (had_deadline is None or lead_id in had_deadline)]
+                   and lead_id in had_deadline]
         if not timed and not untimed:
             return 0
         if untimed:

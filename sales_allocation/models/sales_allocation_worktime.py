@@ -170,45 +170,24 @@ class SalesAllocationWorktime(models.AbstractModel):
         return holidays, leaves
 
     @api.model
-    def flag_held(self, decisions, held_before=None):
+    def flag_held(self, decisions, held_before):
         """Flag the leads of ``decisions`` held for a shift, unflag the others.
 
-        ``held_before``: the ids of those leads flagged before, when the caller read
-        them (``gather._lead_facts``): then only the rows whose flag changes are
-        written, and nothing is asked when none does."""
-        if not decisions:
-            return
-        held = [decision.lead_id for decision in decisions
-                if decision.reasons and decision.reasons[-1][0] == "held"]
-        lead_ids = [decision.lead_id for decision in decisions]
-        if held_before is not None:
-            flag = sorted(set(held) - held_before)
-            unflag = sorted(held_before.intersection(lead_ids).difference(held))
-            for value, ids in ((True, flag), (False, unflag)):
-                if ids:
-                    self.env.cr.execute(
-                        "UPDATE crm_lead SET allocation_held = %s WHERE id = ANY(%s::int[])",
-                        [value, int_array(ids)])
-            if flag or unflag:
-                self.env["crm.lead"].invalidate_cache(["allocation_held"], flag + unflag)
-            return
-        written = 0
-        if held:
-            self.env.cr.execute("""
-                UPDATE crm_lead SET allocation_held = TRUE
-                 WHERE id = ANY(%s::int[]) AND allocation_held IS NOT TRUE
-            """, [int_array(held)])
-            written += self.env.cr.rowcount
-        # Only the rows flagged before are written (NULL reads as not held): a batch
-        # of new leads is not rewritten for nothing.
-        self.env.cr.execute("""
-            UPDATE crm_lead SET allocation_held = FALSE
-             WHERE id = ANY(%s::int[]) AND allocation_held
-               AND id <> ALL(%s::int[])
-        """, [int_array(lead_ids), int_array(held)])
-        written += self.env.cr.rowcount
-        if written:
-            self.env["crm.lead"].invalidate_cache(["allocation_held"], lead_ids)
+        ``held_before``: the ids of those leads flagged before, as the caller read
+        them with their facts (``gather._lead_facts``): only the rows whose flag
+        changes are written, and nothing is asked when none does."""
+        held = {decision.lead_id for decision in decisions
+                if decision.reasons and decision.reasons[-1][0] == "held"}
+        flag = sorted(held - held_before)
+        unflag = sorted(held_before.intersection(
+            decision.lead_id for decision in decisions).difference(held))
+        for value, ids in ((True, flag), (False, unflag)):
+            if ids:
+                self.env.cr.execute(
+                    "UPDATE crm_lead SET allocation_held = %s WHERE id = ANY(%s::int[])",
+                    [value, int_array(ids)])
+        if flag or unflag:
+            self.env["crm.lead"].invalidate_cache(["allocation_held"], flag + unflag)
 
     # ------------------------------------------------------------------ texts
 
