@@ -1,9 +1,10 @@
 # Copyright 2026 sales_allocation contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""A lead's first-response deadline (speed-to-lead, issue 13): set by
-``sales.allocation.response.start`` when a rule with a deadline assigns the lead,
-cleared by the owner's first touch (what restarts his pool idle clock), which is also
-recorded on the assignment's log row (``response_log_id``) for the report."""
+"""A lead's first-response deadline (speed-to-lead, issue 13): set with the owner
+(``sales.allocation.response.deadlines``, written by the ledger) when a rule with a
+deadline assigns the lead, cleared by the owner's first touch (what restarts his pool
+idle clock), which is also recorded on the assignment's log row (``response_log_id``)
+for the report."""
 from odoo import api, fields, models
 
 from ..dates import to_datetime

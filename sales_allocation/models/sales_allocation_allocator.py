@@ -114,12 +114,16 @@ class SalesAllocationAllocator(models.AbstractModel):
             return decisions, taken
 
         decisions = turns.take(queue_set, decide)
-        owners = self._apply(decisions, previous, queue_set.teams, queue_set.queues,
-                             matched=matching._rows(decisions))
-        # After the owners: the rules' speed-to-lead deadlines and follow-up activities.
         assigned_at = fields.Datetime.now()
-        self.env["sales.allocation.response"].start(
-            decisions, previous, assigned_at, timed=flags["timed"])
+        # The rules' speed-to-lead deadlines, written with the owners.
+        response = self.env["sales.allocation.response"]
+        deadlines = response.deadlines(decisions, previous, assigned_at,
+                                       queue_set.calendars)
+        owners = self._apply(decisions, previous, queue_set.teams, queue_set.queues,
+                             matched=matching._rows(decisions), deadlines=deadlines,
+                             now=assigned_at)
+        response.clear(decisions, previous, flags["timed"], deadlines)
+        # After the owners: the rules' follow-up activities.
         self.env["sales.allocation.followup"].schedule(decisions, previous, assigned_at)
         self.env["sales.allocation.worktime"].flag_held(decisions, flags["held"])
         # As _open_lead_counts would count them now: an open lead that changed owner
@@ -162,11 +166,14 @@ class SalesAllocationAllocator(models.AbstractModel):
     # ------------------------------------------------------------------ writing
 
     @api.model
-    def _apply(self, decisions, previous, teams, queues, matched=None):
+    def _apply(self, decisions, previous, teams, queues, matched=None, deadlines=None,
+               now=None):
         """Write the decisions through the ledger (owners, log rows, followers).
 
         ``matched``: lead id -> the ledger's ``Move.match`` of the leads a match
-        decided or flagged (``sales.allocation.match._rows``), written with the owner.
+        decided or flagged (``sales.allocation.match._rows``), written with the owner;
+        ``deadlines``: lead id -> the ledger's ``Move.response_deadline``
+        (``sales.allocation.response.deadlines``).
 
         ``teams``: queue id -> its sales channel (a lead joins it unless the rule names
         one); ``queues``: the engine queues, for their names in the reasons.
@@ -174,7 +181,8 @@ class SalesAllocationAllocator(models.AbstractModel):
         """
         if not decisions:
             return {}
-        now = fields.Datetime.now()
+        now = now or fields.Datetime.now()
+        deadlines = deadlines or {}
         details = self.env["sales.allocation.reasons"].details(decisions, queues)
         moves, kept = [], []
         for decision, (text, passed_over, skip_codes) in zip(decisions, details):
@@ -197,7 +205,8 @@ class SalesAllocationAllocator(models.AbstractModel):
                 team_id=decision.team_id or teams.get(decision.queue_id),
                 rule_id=decision.rule_id, queue_id=decision.queue_id, pool_id=pool_id,
                 passed_over=passed_over, skip_codes=skip_codes,
-                match=matched.get(lead_id) if matched else None))
+                match=matched.get(lead_id) if matched else None,
+                response_deadline=deadlines.get(lead_id)))
         ledger = self.env["sales.allocation.ledger"]
         ledger.move(moves, now)
         ledger.log(kept, now)

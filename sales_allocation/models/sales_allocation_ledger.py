@@ -37,10 +37,15 @@ OWNER_COLUMNS = (
 # ``timers``: the pool's reclaim timers from now, (deadline, warn from, timer), or None.
 Move = namedtuple("Move", (
     "lead_id", "user_id", "previous_user_id", "event", "state", "reason", "team_id",
-    "rule_id", "queue_id", "pool_id", "timers", "passed_over", "skip_codes", "match"))
-Move.__new__.__defaults__ = (None,) * 8
+    "rule_id", "queue_id", "pool_id", "timers", "passed_over", "skip_codes", "match",
+    "response_deadline"))
+Move.__new__.__defaults__ = (None,) * 9
 # ``match``: (match lead id, match reason, flagged) of a lead an allocation matched
 # with an existing customer's lead (sales.allocation.match), or None: kept as is.
+# ``response_deadline``: the first-response deadline this assignment starts (UTC;
+# sales.allocation.response), written on the lead and on the move's log row, which
+# the lead then points to (``response_log_id``); None: the lead's deadline columns
+# (``RESPONSE_COLUMNS``) stay as they are.
 
 # One row of sales_allocation_log, as ``log`` writes it.
 LogRow = namedtuple("LogRow", (
@@ -49,6 +54,10 @@ LogRow = namedtuple("LogRow", (
 LogRow.__new__.__defaults__ = (None,) * 6
 
 LOG_COLUMNS = LogRow._fields + ("date", "author_id")
+
+# The lead's speed-to-lead columns a move with a ``response_deadline`` writes.
+RESPONSE_COLUMNS = ("response_deadline", "response_user_id", "response_warned",
+                    "response_log_id")
 
 NO_TIMERS = (None, None, None)
 
@@ -78,17 +87,24 @@ class SalesAllocationLedger(models.AbstractModel):
                     for value in (m.timers or NO_TIMERS)[:2])
             + ((m.timers or NO_TIMERS)[2], m.passed_over, m.skip_codes)
             + (tuple(m.match) if m.match else (None, None, None))
+            + (fields.Datetime.to_string(m.response_deadline)
+               if m.response_deadline else None,)
             for m in moves], [
             "int", "int", "int", "varchar", "varchar", "text", "int", "int", "int",
             "int", "timestamp", "timestamp", "varchar", "text", "varchar",
-            "int", "varchar", "bool"])
+            "int", "varchar", "bool", "timestamp"])
         lead_ids = [m.lead_id for m in moves]
         self.env.cr.execute("""
             WITH v AS (
-                SELECT * FROM """ + values + """
+                -- A move that starts a first-response deadline draws its log row's id
+                -- here: the lead points to that row in the same statement.
+                SELECT v.*, CASE WHEN v.response_deadline IS NOT NULL
+                                 THEN nextval('sales_allocation_log_id_seq') END AS log_id
+                  FROM """ + values + """
                     AS v(id, user_id, previous_user_id, event, state, reason, team_id,
                          rule_id, queue_id, pool_id, deadline, warn_from, timer,
-                         passed_over, skip_codes, match_id, match_reason, match_flagged)
+                         passed_over, skip_codes, match_id, match_reason, match_flagged,
+                         response_deadline)
             ), updated AS (
                 UPDATE crm_lead l
                    SET user_id = v.user_id,
@@ -107,6 +123,14 @@ class SalesAllocationLedger(models.AbstractModel):
                        match_lead_id = COALESCE(v.match_id, l.match_lead_id),
                        match_reason = COALESCE(v.match_reason, l.match_reason),
                        match_flagged = COALESCE(v.match_flagged, l.match_flagged),
+                       response_deadline = CASE WHEN v.log_id IS NULL
+                                                THEN l.response_deadline
+                                                ELSE v.response_deadline END,
+                       response_user_id = CASE WHEN v.log_id IS NULL
+                                               THEN l.response_user_id
+                                               ELSE v.user_id END,
+                       response_warned = v.log_id IS NULL AND l.response_warned,
+                       response_log_id = COALESCE(v.log_id, l.response_log_id),
                        write_uid = %(uid)s, write_date = %(now)s
                   FROM v
                   LEFT JOIN res_users u ON u.id = v.user_id
@@ -115,13 +139,16 @@ class SalesAllocationLedger(models.AbstractModel):
                  WHERE l.id = v.id AND l.id BETWEEN %(first)s AND %(last)s
              RETURNING l.id, l.team_id, v.user_id, v.previous_user_id, v.event,
                        v.rule_id, v.queue_id, v.reason, v.pool_id, v.passed_over,
-                       v.skip_codes
+                       v.skip_codes, v.log_id, v.response_deadline
             ), logged AS (
                 -- The log names the channel the lead ended in (the owner's, when
                 -- neither the caller nor the queue names one).
-                INSERT INTO sales_allocation_log (""" + ", ".join(LOG_COLUMNS) + """)
-                SELECT id, user_id, previous_user_id, event, reason, rule_id, queue_id,
-                       team_id, pool_id, passed_over, skip_codes, %(now)s, %(uid)s
+                INSERT INTO sales_allocation_log (""" + ", ".join(
+                    ("id",) + LOG_COLUMNS + ("response_deadline",)) + """)
+                SELECT COALESCE(log_id, nextval('sales_allocation_log_id_seq')),
+                       id, user_id, previous_user_id, event, reason, rule_id, queue_id,
+                       team_id, pool_id, passed_over, skip_codes, %(now)s, %(uid)s,
+                       response_deadline
                   FROM updated
             ), """ + FOLLOW_SQL % "updated" + """
         """, dict(params, now=now, uid=self.env.uid, subtypes=self._default_subtype_ids(),
@@ -129,6 +156,9 @@ class SalesAllocationLedger(models.AbstractModel):
         self._forget(OWNER_COLUMNS, lead_ids)
         if any(m.match for m in moves):
             self._forget(("match_lead_id", "match_reason", "match_flagged"), lead_ids)
+        if any(m.response_deadline for m in moves):
+            self._forget(RESPONSE_COLUMNS, lead_ids)
+            self.env["sales.allocation.log"].invalidate_cache(["response_deadline"])
         self._followers_changed([m.lead_id for m in moves if m.user_id])
         return lead_ids
 

@@ -2,10 +2,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Speed-to-lead: ``sales.allocation.response``.
 
-``start`` sets the first-response deadline of the leads a rule with
-``response_minutes`` has just given to a new owner: that many working minutes of the
-owner's calendar (``engine.worktime.add_working_minutes``), one computation per owner
-and batch. The owner's first touch clears it (``crm_lead_response.py``).
+``deadlines`` computes the first-response deadline of the leads a rule with
+``response_minutes`` gives to a new owner: that many working minutes of the owner's
+calendar (``engine.worktime.add_working_minutes``), one computation per calendar and
+batch; the ledger writes it with the owner (``Move.response_deadline``) and ``clear``
+ends the deadline of a lead given to someone else without one. The owner's first
+touch clears it (``crm_lead_response.py``).
 
 ``run`` (every minute) reads the running deadlines that have passed through the
 partial index ``crm_lead_response_deadline_idx``, batch by batch, each locked ``FOR NO
@@ -15,12 +17,12 @@ queue who can take it (on shift, not on leave: the queue's working hours apply),
 back to a rep who let it lapse, through the turns and the ledger (``reassigned``).
 
 The report (``report/sales_allocation_response_report.py``, issue 13) reads what each
-deadline became from the assignment's own log row: ``_set_deadlines`` writes the
-deadline on the log row that gave the lead to its owner (the owner's newest one) and
-links the lead to it (``crm.lead.response_log_id``); the owner's first touch writes
-when he first responded (``crm_lead_response.py``), also after the deadline; the run
-marks the rows it warned (lapsed) and those it took the lead from (reassigned). All
-set-based, in the statements that already write the deadlines.
+deadline became from the assignment's own log row: the ledger writes the deadline on
+the log row of the move that gave the lead to its owner and links the lead to it
+(``crm.lead.response_log_id``), in the statement that moves the owner; the owner's
+first touch writes when he first responded (``crm_lead_response.py``), also after the
+deadline; the run marks the rows it warned (lapsed) and those it took the lead from
+(reassigned). All set-based.
 """
 import logging
 import time
@@ -34,8 +36,8 @@ from ..concurrency import cron_retry
 from ..dates import to_datetime
 from ..engine import reclaim as clocks
 from ..engine import rotation, worktime
-from ..sql import int_array, unnest_sql
-from .sales_allocation_ledger import LogRow, Move
+from ..sql import int_array
+from .sales_allocation_ledger import RESPONSE_COLUMNS, LogRow, Move
 
 _logger = logging.getLogger(__name__)
 
@@ -63,41 +65,48 @@ class SalesAllocationResponse(models.AbstractModel):
     # ------------------------------------------------------------------ deadlines
 
     @api.model
-    def start(self, decisions, previous, now, timed):
-        """Set (or clear) the deadlines of the leads ``decisions`` give to a new
-        owner: a rule with ``response_minutes`` sets one, any other clears it.
+    def deadlines(self, decisions, previous, now, calendars=None):
+        """lead id -> the first-response deadline of the leads ``decisions`` give to a
+        new owner through a rule with ``response_minutes``: the ledger's
+        ``Move.response_deadline`` (it writes the deadline on the lead and on the
+        assignment's log row in the statement that moves the owner).
 
-        ``timed``: the ids of those leads that had a deadline (or an awaited first
-        response), as the caller read them with their facts (``gather._lead_facts``):
-        only those are cleared."""
+        ``calendars``: (user id, queue id) -> (calendar, zone) already built for this
+        moment (``QueueSet.calendars``); the others are read here."""
+        timed_rules = self.env["sales.allocation.rule"]._feature_rule_ids()["response"]
         given = [(decision.lead_id, decision.user_id, decision.queue_id, decision.rule_id)
                  for decision in decisions
-                 if decision.user_id and decision.user_id != previous.get(decision.lead_id)]
+                 if decision.rule_id in timed_rules and decision.user_id
+                 and decision.user_id != previous.get(decision.lead_id)]
         if not given:
-            return 0
-        timed_rules = self.env["sales.allocation.rule"]._feature_rule_ids()["response"]
-        minutes = self._rule_minutes({rule_id for *_rest, rule_id in given
-                                      if rule_id in timed_rules})
-        had_deadline = timed
-        timed = [(lead_id, user_id, queue_id, minutes[rule_id])
-                 for lead_id, user_id, queue_id, rule_id in given if rule_id in minutes]
-        untimed = [lead_id for lead_id, _user, _queue, rule_id in given
-                   if rule_id not in minutes
-                   and lead_id in had_deadline]
-        if not timed and not untimed:
-            return 0
-        if untimed:
-            self.env.cr.execute("""
-                UPDATE crm_lead SET response_deadline = NULL, response_user_id = NULL,
-                                    response_warned = false, response_log_id = NULL
-                 WHERE id = ANY(%s::int[])
-                   AND (response_deadline IS NOT NULL OR response_log_id IS NOT NULL)
-            """, [int_array(untimed)])
-        self._set_deadlines(timed, now)
-        self.env["crm.lead"].invalidate_cache(
-            ["response_deadline", "response_user_id", "response_warned",
-             "response_log_id"], [row[0] for row in given])
-        return len(timed)
+            return {}
+        minutes = self._rule_minutes({rule_id for *_rest, rule_id in given})
+        return self._deadlines(
+            [(lead_id, user_id, queue_id, minutes[rule_id])
+             for lead_id, user_id, queue_id, rule_id in given if rule_id in minutes],
+            now, calendars)
+
+    @api.model
+    def clear(self, decisions, previous, timed, started):
+        """Clear the deadline of the leads ``decisions`` give to a new owner without
+        starting one (``started``: ``deadlines``' answer, written by the ledger).
+
+        ``timed``: the ids of the leads that had a deadline (or an awaited first
+        response), as the caller read them with their facts (``gather._lead_facts``):
+        only those are cleared."""
+        untimed = [decision.lead_id for decision in decisions
+                   if decision.lead_id in timed and decision.lead_id not in started
+                   and decision.user_id
+                   and decision.user_id != previous.get(decision.lead_id)]
+        if not untimed:
+            return
+        self.env.cr.execute("""
+            UPDATE crm_lead SET response_deadline = NULL, response_user_id = NULL,
+                                response_warned = false, response_log_id = NULL
+             WHERE id = ANY(%s::int[])
+               AND (response_deadline IS NOT NULL OR response_log_id IS NOT NULL)
+        """, [int_array(untimed)])
+        self.env["crm.lead"].invalidate_cache(list(RESPONSE_COLUMNS), untimed)
 
     @api.model
     def _rule_minutes(self, rule_ids):
@@ -111,50 +120,28 @@ class SalesAllocationResponse(models.AbstractModel):
         return dict(self.env.cr.fetchall())
 
     @api.model
-    def _set_deadlines(self, rows, now):
-        """``rows``: (lead, owner, queue or None, minutes); one deadline per owner's
-        calendar and number of minutes, whatever the number of leads.
-
-        Call it after the ledger logged the assignments: the deadline is also written
-        on the newest log row giving each lead to its owner (the report's row), which
-        the lead remembers in ``response_log_id``."""
+    def _deadlines(self, rows, now, calendars=None):
+        """``rows``: (lead, owner, queue or None, minutes) -> {lead: deadline}; one
+        deadline per owner's calendar and number of minutes, whatever the number of
+        leads. ``calendars``: as ``deadlines`` takes them."""
         if not rows:
-            return
+            return {}
         now = to_datetime(now)
-        calendars = self.env["sales.allocation.worktime"].calendars(
-            {(user_id, queue_id) for _lead, user_id, queue_id, _minutes in rows}, now,
-            self._queue_calendars({row[2] for row in rows if row[2]}))
-        deadlines, values = {}, []
+        calendars = dict(calendars or ())
+        missing = {(user_id, queue_id) for _lead, user_id, queue_id, _minutes in rows
+                   if (user_id, queue_id) not in calendars}
+        if missing:
+            calendars.update(self.env["sales.allocation.worktime"].calendars(
+                missing, now, self._queue_calendars(
+                    {queue_id for _user, queue_id in missing if queue_id})))
+        deadlines, result = {}, {}
         for lead_id, user_id, queue_id, minutes in rows:
             calendar = calendars[(user_id, queue_id)][0]
             key = (id(calendar), minutes)
             if key not in deadlines:
                 deadlines[key] = self._deadline(calendar, now, minutes)
-            values.append((lead_id, user_id, fields.Datetime.to_string(deadlines[key])))
-        sql, params = unnest_sql(values, ["int", "int", "timestamp"])
-        # The log row: the lead's newest row naming the owner, through the index
-        # sales_allocation_log_lead_date_idx (lead, date desc, id desc).
-        self.env.cr.execute("""
-            WITH v AS (
-                SELECT v.*, (SELECT g.id FROM sales_allocation_log g
-                              WHERE g.lead_id = v.id AND g.user_id = v.user_id
-                              ORDER BY g.date DESC, g.id DESC LIMIT 1) AS log_id
-                  FROM """ + sql + """ AS v(id, user_id, deadline)
-            ), logged AS (
-                UPDATE sales_allocation_log g
-                   SET response_deadline = v.deadline, response_date = NULL,
-                       response_lapsed = false, response_reassigned = false
-                  FROM v WHERE g.id = v.log_id
-            )
-            UPDATE crm_lead l
-               SET response_deadline = v.deadline, response_user_id = v.user_id,
-                   response_warned = false, response_log_id = v.log_id
-              FROM v
-             WHERE l.id = v.id
-        """, params)
-        self.env["sales.allocation.log"].invalidate_cache(
-            ["response_deadline", "response_date", "response_lapsed",
-             "response_reassigned"])
+            result[lead_id] = deadlines[key]
+        return result
 
     @staticmethod
     def _deadline(calendar, now, minutes):
@@ -243,7 +230,6 @@ class SalesAllocationResponse(models.AbstractModel):
         result = {"warned": 0, "reassigned": 0, "cleared": 0}
         clear, warn, due, forget = [], [], defaultdict(list), []
         for row in rows:
-            deadline = fields.Datetime.from_string(row["response_deadline"])
             if (not row["open"] or not row["user_id"] or not row["response_minutes"]
                     or row["user_id"] != row["response_user_id"]):
                 # Closed, released, passed on by someone else, or no deadline any
@@ -252,7 +238,8 @@ class SalesAllocationResponse(models.AbstractModel):
                 forget.append(row["id"])
             elif not row["response_warned"]:
                 warn.append(row)
-            elif deadline + timedelta(minutes=row["response_grace_minutes"] or 0) <= now:
+            elif to_datetime(row["response_deadline"]) + timedelta(
+                    minutes=row["response_grace_minutes"] or 0) <= now:
                 if row["target_type"] == "queue" and row["queue_id"]:
                     due[row["queue_id"]].append(row)
                 else:
@@ -413,7 +400,11 @@ class SalesAllocationResponse(models.AbstractModel):
         picks, waiting = turns.take(queue_set, decide)
         names = self.env["sales.allocation.reasons"].names("res.users", set(picks.values()))
         texts = self._texts()
-        moves, restart = [], []
+        # The new owner has the same time to answer, on his own calendar.
+        deadlines = self._deadlines(
+            [(row["id"], picks[row["id"]], queue_id, row["response_minutes"])
+             for row in rows if row["id"] in picks], now, queue_set.calendars)
+        moves = []
         for row in rows:
             user_id = picks.get(row["id"])
             if not user_id:
@@ -424,8 +415,7 @@ class SalesAllocationResponse(models.AbstractModel):
                            texts["picked"] % {"queue": queue.name,
                                               "user": names.get(user_id, "")}),
                 team_id=queue_set.teams.get(queue_id), rule_id=row["allocation_rule_id"],
-                queue_id=queue_id))
-            restart.append((row["id"], user_id, queue_id, row["response_minutes"]))
+                queue_id=queue_id, response_deadline=deadlines[row["id"]]))
         # The report: these owners' assignments ended in a reassignment (before the
         # new deadlines replace the leads' log rows).
         self._mark_log_rows(int_array([move.lead_id for move in moves]),
@@ -437,8 +427,6 @@ class SalesAllocationResponse(models.AbstractModel):
                 loads[move.previous_user_id] -= 1
             if move.user_id in loads:
                 loads[move.user_id] += 1
-        # The new owner has the same time to answer, on his own calendar.
-        self._set_deadlines(restart, now)
         dropped = [row["id"] for row in rows
                    if row["id"] not in picks and row["id"] not in waiting]
         return len(moves), dropped

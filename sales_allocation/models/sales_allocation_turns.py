@@ -69,14 +69,17 @@ class QueueSet(object):
     them, so that a plain queue costs no query more): ``worktime``: queue id ->
     (when nobody is on shift, queue calendar, company calendar) of the queues that
     respect working hours; ``new_caps``: (queue id, user id, new leads per day, per
-    week, the rep's tz) of the members with such a cap.
+    week, the rep's tz) of the members with such a cap. ``calendars``: (user id, queue
+    id) -> (``engine.worktime.Calendar``, zone) of the members of those queues, as the
+    marks built them (the deadlines of the same moment reuse them).
     """
 
-    __slots__ = ("queues", "members", "teams", "state", "worktime", "new_caps")
+    __slots__ = ("queues", "members", "teams", "state", "worktime", "new_caps",
+                 "calendars")
 
     def __init__(self):
         self.queues, self.members, self.teams, self.state = {}, {}, {}, {}
-        self.worktime, self.new_caps = {}, []
+        self.worktime, self.new_caps, self.calendars = {}, [], {}
 
     def apply(self, states):
         """Set the rotation state read from ``sales_allocation_rotation``."""

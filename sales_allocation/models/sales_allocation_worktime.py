@@ -48,6 +48,7 @@ class SalesAllocationWorktime(models.AbstractModel):
         """Set, on the engine queues of ``queue_set`` that respect working hours,
         ``Member.absence`` of every member away at ``at`` (UTC, default now) and
         ``Queue.hold`` from the queue's setting. Once per rep and batch, not per lead.
+        The calendars built are kept in ``queue_set.calendars``.
         """
         queues = queue_set.queues
         settings = [(queue_id,) + queue_set.worktime[queue_id]
@@ -60,6 +61,7 @@ class SalesAllocationWorktime(models.AbstractModel):
         calendars = self.calendars(pairs, at, {
             queue_id: queue_calendar or company_calendar
             for queue_id, _when, queue_calendar, company_calendar in settings})
+        queue_set.calendars.update(calendars)
         absences = {}
         for queue_id, when, _queue_calendar, _company_calendar in settings:
             queue = queues[queue_id]

@@ -156,6 +156,41 @@ class TestSpeedToLead(AllocationCase):
                                                self.rep_b.id, self.rep_c.id,
                                                self.rep_a.id])
 
+    def test_the_deadline_is_written_with_the_owner_on_his_log_row(self):
+        """The ledger writes a deadline in the statement that moves the owner: the
+        lead points to that move's log row, which carries the same deadline; a new
+        owner given by a rule without deadline ends it."""
+        rule = self._timed_rule(30, grace=15)
+        lead = self._lead()
+        assigned = self._logs(lead, "assigned")
+        self.assertEqual(lead.response_log_id, assigned)
+        self.assertEqual(assigned.response_deadline, lead.response_deadline)
+        self.assertTrue(lead.response_deadline)
+        due = self._deadline(lead)
+        self.response.run(now=due)
+        self.assertEqual(self.response.run(now=due + timedelta(minutes=15))["reassigned"],
+                         1)
+        lead.invalidate_cache()
+        reassigned = self._logs(lead, "reassigned")
+        self.assertEqual(len(reassigned), 1)
+        self.assertEqual(lead.response_log_id, reassigned)
+        self.assertEqual(reassigned.response_deadline, lead.response_deadline)
+        self.assertEqual(lead.response_user_id.id, self._db_owner(lead))
+        self.assertFalse(lead.response_warned)
+        self.assertGreater(self._deadline(lead), due)
+        assigned.invalidate_cache()
+        self.assertTrue(assigned.response_lapsed and assigned.response_reassigned)
+        self.assertFalse(reassigned.response_lapsed or reassigned.response_reassigned)
+        # The rule drops its deadline; the lead goes to the next rep through it.
+        rule.response_minutes = 0
+        owner = self._db_owner(lead)
+        lead.action_allocate()
+        self.assertNotEqual(self._db_owner(lead), owner)
+        lead.invalidate_cache()
+        self.assertFalse(lead.response_deadline or lead.response_log_id
+                         or lead.response_user_id)
+        self.assertFalse(self._logs(lead)[-1].response_deadline)
+
     def test_a_negative_deadline_is_refused(self):
         with self.assertRaisesRegex(ValidationError, "above 0"):
             self._timed_rule(-5)
