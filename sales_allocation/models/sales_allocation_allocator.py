@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import split_every
 
+from ..sql import without_jit
 from .sales_allocation_ledger import LogRow, Move
 
 _logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class SalesAllocationAllocator(models.AbstractModel):
         """Allocate one batch; ``loads``: the open-lead counts (user id -> open leads)
         known from the batches before, updated here with what this one writes."""
         loads = {} if loads is None else loads
+        without_jit(self.env.cr, len(lead_ids))
         gather = self.env["sales.allocation.gather"]
         turns = self.env["sales.allocation.turns"]
         flags = {}

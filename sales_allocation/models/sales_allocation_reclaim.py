@@ -21,7 +21,7 @@ from odoo.tools import split_every
 
 from ..dates import to_datetime
 from ..engine import reclaim as clocks
-from ..sql import int_array, unnest_sql, values_sql
+from ..sql import int_array, unnest_sql, values_sql, without_jit
 from .sales_allocation_ledger import LogRow, Move
 from .sales_allocation_run import recorded_run
 
@@ -105,6 +105,7 @@ class SalesAllocationReclaim(models.AbstractModel):
             self.env.cr.execute(LOCK_BATCH_SQL, [int_array(chunk)])
             lead_ids = [row[0] for row in self.env.cr.fetchall()]
             if lead_ids:
+                without_jit(self.env.cr, len(lead_ids))
                 yield lead_ids
                 if commit:
                     self.env["crm.lead"]._commit_batch()

@@ -36,7 +36,7 @@ from ..concurrency import cron_retry
 from ..dates import to_datetime
 from ..engine import reclaim as clocks
 from ..engine import rotation, worktime
-from ..sql import int_array
+from ..sql import int_array, without_jit
 from .sales_allocation_ledger import RESPONSE_COLUMNS, LogRow, Move
 
 _logger = logging.getLogger(__name__)
@@ -193,6 +193,7 @@ class SalesAllocationResponse(models.AbstractModel):
             lead_ids = [row[0] for row in self.env.cr.fetchall()]
             if not lead_ids:
                 continue
+            without_jit(self.env.cr, len(lead_ids))
             for key, count in self._process(lead_ids, now, loads).items():
                 summary[key] += count
             if commit:

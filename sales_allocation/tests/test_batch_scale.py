@@ -7,6 +7,7 @@ message per lead; the ORM sees what the set-based writes wrote.
 
 ``make bench`` measures the same path at 100,000 leads; these tests keep it right.
 """
+from ..sql import BULK_ROWS
 from .common import AllocationCase
 
 
@@ -87,6 +88,21 @@ class TestBatchScale(AllocationCase):
         self._rule("SA everything else", queue=self.seq_queue, sequence=3)
 
     # ------------------------------------------------------------------ tests
+
+    def test_a_bulk_batch_runs_without_jit_a_few_leads_keep_the_setting(self):
+        """JIT compilation of a batch's statements costs more than they take: a batch
+        of ``BULK_ROWS`` leads or more switches it off for its transaction; the
+        create of a few leads leaves the server's setting alone."""
+        def jit():
+            self.env.cr.execute("SELECT current_setting('jit')")
+            return self.env.cr.fetchone()[0]
+        self.env.cr.execute("SET LOCAL jit = on")
+        self._unallocated_leads([None] * 3)
+        self.assertLess(self.Lead._cron_allocate_backlog()["leads"], BULK_ROWS)
+        self.assertEqual(jit(), "on")
+        self._unallocated_leads([None] * BULK_ROWS)
+        self.assertGreaterEqual(self.Lead._cron_allocate_backlog()["leads"], BULK_ROWS)
+        self.assertEqual(jit(), "off")
 
     def test_small_batches_decide_exactly_as_one_batch(self):
         self._territory_rules()

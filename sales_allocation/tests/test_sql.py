@@ -13,7 +13,7 @@ from odoo.tests.common import TransactionCase
 
 from ..sql import (
     FOLLOW_SQL, OPEN_LEAD_SQL, array_literal, copy_rows, copy_text, int_array,
-    open_lead_sql, unnest_sql, values_sql,
+    open_lead_sql, unnest_sql, values_sql, without_jit,
 )
 
 # What each format escapes, what it spells specially, and what a careless encoder
@@ -349,3 +349,13 @@ class TestSqlEncoders(TransactionCase):
         self.assertEqual(followed(), [(user.partner_id.id, sorted(subtypes))])
         follow()  # already a follower: left as he is
         self.assertEqual(followed(), [(user.partner_id.id, sorted(subtypes))])
+
+    def test_without_jit_below_the_bulk_size_leaves_the_setting(self):
+        cr = self.env.cr
+        cr.execute("SET LOCAL jit = on")
+        without_jit(cr, 10)
+        cr.execute("SELECT current_setting('jit')")
+        self.assertEqual(cr.fetchone()[0], "on")
+        without_jit(cr)
+        cr.execute("SELECT current_setting('jit')")
+        self.assertEqual(cr.fetchone()[0], "off")

@@ -6,7 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import ustr
 
 from ..engine.stats import summarize
-from ..sql import copy_rows
+from ..sql import copy_rows, without_jit
 from ..models.sales_allocation_rule import parse_lead_domain
 
 MAX_SIMULATED_LEADS = 50000
@@ -136,6 +136,7 @@ class SalesAllocationSimulation(models.TransientModel):
         # Draft rules are usually archived: read them all.
         draft_rules = self.with_context(active_test=False).rule_ids.sudo() \
             if rules is None else rules
+        without_jit(self.env.cr, len(lead_ids))
         _facts, _previous, companies, _open_ids = gather._lead_facts(lead_ids)
         # One customer, one owner, as allocation applies it (sales.allocation.match):
         # the replayed leads are matched with the open leads outside them and the

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import split_every
 
 from .. import engine
+from ..sql import without_jit
 
 
 class SalesAllocationTerritoryRotation(models.TransientModel):
@@ -78,6 +79,7 @@ class SalesAllocationTerritoryRotation(models.TransientModel):
                 self.user_id.name)
         leads.check_access_rule("write")
         allocator = self.env["sales.allocation.allocator"]
+        without_jit(self.env.cr, len(leads))
         # Every new owner is decided before anything is written: a queue that cannot
         # take them all moves none.
         decisions, queue_set = self._decisions(leads.ids)
