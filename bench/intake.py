@@ -15,6 +15,7 @@ serialization failure Odoo gave up on after its own retries is one): the client 
 resend it.  Each rule round must hand out exactly ``n_threads * per_thread / n_reps``
 leads to every rep with one log row per lead.
 """
+import re
 import time
 from collections import Counter
 
@@ -49,8 +50,12 @@ def setup(db, done, n_reps):
 
 
 def lead_values(name, tag):
-    return {"name": name, "tag_ids": [(6, 0, [tag])], "email_from": "intake@example.com",
-            "planned_revenue": 1000.0}
+    """One new customer per create: an address at a domain of its own (the same
+    address, or the same company domain, would make every create a lead of the first
+    one's customer, and matching would give them all to its owner: issue 14)."""
+    domain = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return {"name": name, "tag_ids": [(6, 0, [tag])],
+            "email_from": "intake@%s.example.com" % domain, "planned_revenue": 1000.0}
 
 
 def run(url, db, config, n_threads, per_thread, rounds, deadline, progress=None):

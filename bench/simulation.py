@@ -41,7 +41,11 @@ def run_diff_simulation(env, n_leads):
         INSERT INTO crm_lead_tag_rel (lead_id, tag_id) SELECT id, %s FROM new
     """, [env.user.company_id.id, env.uid, env.uid, n_leads, tag.id])
     env["crm.lead"].invalidate_cache()
-    queue = env["sales.allocation.queue"].search([("member_ids", "!=", False)], limit=1)
+    # A queue no active rule sends leads to (earlier items may leave one rule for
+    # everything active: the draft would then change nobody's owner).
+    active_queues = env["sales.allocation.rule"].search([]).mapped("queue_id")
+    queue = env["sales.allocation.queue"].search(
+        [("member_ids", "!=", False), ("id", "not in", active_queues.ids)], limit=1)
     draft = env["sales.allocation.rule"].create({
         "name": "Bench draft: the simulated leads to one queue", "active": False,
         "sequence": 0, "target_type": "queue", "queue_id": queue.id,
