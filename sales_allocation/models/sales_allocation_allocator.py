@@ -126,7 +126,8 @@ class SalesAllocationAllocator(models.AbstractModel):
                              now=assigned_at)
         response.clear(decisions, previous, flags["timed"], deadlines)
         # After the owners: the rules' follow-up activities.
-        self.env["sales.allocation.followup"].schedule(decisions, previous, assigned_at)
+        self.env["sales.allocation.followup"].schedule(
+            decisions, previous, assigned_at, queue_set.calendars)
         self.env["sales.allocation.worktime"].flag_held(decisions, flags["held"])
         # As _open_lead_counts would count them now: an open lead that changed owner
         # is one more for the new owner and one less for the old one.

@@ -22,9 +22,10 @@ class SalesAllocationFollowup(models.AbstractModel):
     _description = "Lead allocation: follow-up activities"
 
     @api.model
-    def schedule(self, decisions, previous, now):
+    def schedule(self, decisions, previous, now, calendars=None):
         """Schedule the rules' follow-up activities for the leads ``decisions`` give
-        to a new owner; returns the number of activities."""
+        to a new owner; returns the number of activities. ``calendars``: those the
+        turns built for the same moment (``QueueSet.calendars``), reused."""
         with_activity = self.env["sales.allocation.rule"]._feature_rule_ids()["activity"]
         given = [decision for decision in decisions
                  if decision.rule_id in with_activity and decision.user_id
@@ -47,10 +48,9 @@ class SalesAllocationFollowup(models.AbstractModel):
         cr.execute("SELECT id, name FROM crm_lead WHERE id = ANY(%s::int[])",
                    [int_array([decision.lead_id for decision in given])])
         names = dict(cr.fetchall())
-        calendars = self.env["sales.allocation.worktime"].calendars(
+        calendars = self.env["sales.allocation.worktime"].owner_calendars(
             {(decision.user_id, decision.queue_id) for decision in given}, now,
-            self.env["sales.allocation.response"]._queue_calendars(
-                {decision.queue_id for decision in given if decision.queue_id}))
+            calendars)
         due_dates, rows = {}, defaultdict(list)
         for decision in given:
             type_id, hours, summary = rules[decision.rule_id]

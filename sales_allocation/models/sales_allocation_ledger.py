@@ -123,9 +123,8 @@ class SalesAllocationLedger(models.AbstractModel):
                        match_lead_id = COALESCE(v.match_id, l.match_lead_id),
                        match_reason = COALESCE(v.match_reason, l.match_reason),
                        match_flagged = COALESCE(v.match_flagged, l.match_flagged),
-                       response_deadline = CASE WHEN v.log_id IS NULL
-                                                THEN l.response_deadline
-                                                ELSE v.response_deadline END,
+                       response_deadline = COALESCE(v.response_deadline,
+                                                    l.response_deadline),
                        response_user_id = CASE WHEN v.log_id IS NULL
                                                THEN l.response_user_id
                                                ELSE v.user_id END,

@@ -127,13 +127,9 @@ class SalesAllocationResponse(models.AbstractModel):
         if not rows:
             return {}
         now = to_datetime(now)
-        calendars = dict(calendars or ())
-        missing = {(user_id, queue_id) for _lead, user_id, queue_id, _minutes in rows
-                   if (user_id, queue_id) not in calendars}
-        if missing:
-            calendars.update(self.env["sales.allocation.worktime"].calendars(
-                missing, now, self._queue_calendars(
-                    {queue_id for _user, queue_id in missing if queue_id})))
+        calendars = self.env["sales.allocation.worktime"].owner_calendars(
+            {(user_id, queue_id) for _lead, user_id, queue_id, _minutes in rows}, now,
+            calendars)
         deadlines, result = {}, {}
         for lead_id, user_id, queue_id, minutes in rows:
             calendar = calendars[(user_id, queue_id)][0]
@@ -151,19 +147,6 @@ class SalesAllocationResponse(models.AbstractModel):
             return worktime.add_working_minutes(calendar, now, minutes)
         except ValueError:
             return now + timedelta(minutes=minutes)
-
-    @api.model
-    def _queue_calendars(self, queue_ids):
-        """queue id -> the calendar of its members without one of their own."""
-        if not queue_ids:
-            return {}
-        self.env.cr.execute("""
-            SELECT q.id, COALESCE(q.resource_calendar_id, c.resource_calendar_id)
-              FROM sales_allocation_queue q
-              LEFT JOIN res_company c ON c.id = q.company_id
-             WHERE q.id = ANY(%s::int[])
-        """, [int_array(sorted(queue_ids))])
-        return dict(self.env.cr.fetchall())
 
     # ------------------------------------------------------------------ the run
 

@@ -127,6 +127,34 @@ class SalesAllocationWorktime(models.AbstractModel):
         return result
 
     @api.model
+    def owner_calendars(self, pairs, at, built=None):
+        """(user id, queue id) -> (``engine.worktime.Calendar``, zone name) of the owners
+        a lead goes to, for the ``pairs``: his own calendar, else the queue's, else the
+        queue's company's, else his company's (``calendars``). ``built``: the calendars
+        already built for the same moment (``QueueSet.calendars``), reused as they are;
+        only the others are read."""
+        built = built or {}
+        result = {pair: built[pair] for pair in pairs if pair in built}
+        missing = set(pairs) - set(result)
+        if missing:
+            result.update(self.calendars(missing, at, self._queue_calendars(
+                {queue_id for _user_id, queue_id in missing if queue_id})))
+        return result
+
+    @api.model
+    def _queue_calendars(self, queue_ids):
+        """queue id -> the calendar of its members without one of their own."""
+        if not queue_ids:
+            return {}
+        self.env.cr.execute("""
+            SELECT q.id, COALESCE(q.resource_calendar_id, c.resource_calendar_id)
+              FROM sales_allocation_queue q
+              LEFT JOIN res_company c ON c.id = q.company_id
+             WHERE q.id = ANY(%s::int[])
+        """, [int_array(sorted(queue_ids))])
+        return dict(self.env.cr.fetchall())
+
+    @api.model
     def _attendances(self, calendar_ids):
         """calendar id -> engine attendances (lines the engine cannot read, such as
         hours past 24, are left out: Odoo's own planning ignores them too)."""
