@@ -30,9 +30,9 @@ from collections import namedtuple
 
 __all__ = [
     "STRENGTHS", "PUBLIC_MAIL_DOMAINS", "Candidate", "Contact", "normalize_email",
-    "email_domain", "parse_domain_list", "normalize_company", "normalize_vat",
+    "email_domain", "public_domain", "parse_domain_list", "normalize_company", "normalize_vat",
     "digits_only", "match_keys", "shared_strength", "best_match",
-    "customer_candidate", "customer_id", "batch_candidates",
+    "customer_candidate", "customer_id",
 ]
 
 STRENGTHS = ("email", "domain", "phone", "company", "vat")
@@ -145,14 +145,26 @@ def email_domain(email, public_domains=None):
     email = normalize_email(email)
     if email is None:
         return None
+    domain = email.rsplit("@", 1)[1]
+    return None if public_domain(domain, public_domains) else domain
+
+
+def public_domain(domain, public_domains=None):
+    """Whether the (normalized) ``domain`` or one of its parent domains is listed in
+    ``public_domains`` (default ``PUBLIC_MAIL_DOMAINS``): ``vip.163.com`` is public
+    under ``163.com``.  For a domain already stored as a key (``email_domain`` checks
+    the address first)."""
     if public_domains is None:
         public_domains = PUBLIC_MAIL_DOMAINS
-    domain = email.rsplit("@", 1)[1]
-    labels = domain.split(".")
-    for start in range(len(labels)):
-        if ".".join(labels[start:]) in public_domains:
-            return None
-    return domain
+    if not public_domains:
+        return False
+    while True:
+        if domain in public_domains:
+            return True
+        dot = domain.find(".")
+        if dot < 0:
+            return False
+        domain = domain[dot + 1:]
 
 
 _DOMAIN_LIST_SPLIT_RE = re.compile(r"[\s,;\u3001|]+")
@@ -441,39 +453,3 @@ def best_match(candidates, enabled=STRENGTHS):
         if best is None or rank < best_rank:
             best, best_rank = candidate, rank
     return best
-
-
-def batch_candidates(leads):
-    """The candidates the leads of one batch are to each other, before any has an owner.
-
-    ``leads``: iterable of ``(lead_id, scope, is_opportunity, create_date, keys)``;
-    ``keys`` an iterable of ``(strength, key)`` (a phone key under ``'phone'``, however
-    many phones the lead has); two leads only match within one ``scope`` (the adapter
-    passes the company).  The first lead of each key (the oldest ``create_date``,
-    ``None`` last, then the lowest id) is the one the others of that key follow.
-
-    Returns lead id -> list of ``Candidate`` (``owner_id`` ``None``: the first lead
-    has none yet), one per key the lead shares with a first lead other than itself.
-    The first lead of a key is always older than the leads that follow it, so
-    following never loops.
-    """
-    leads = [(lead_id, scope, is_opportunity, create_date, tuple(keys))
-             for lead_id, scope, is_opportunity, create_date, keys in leads]
-    first = {}
-    for lead_id, scope, is_opportunity, create_date, keys in leads:
-        order = (create_date is None, create_date, lead_id)
-        for strength, key in keys:
-            if not key:
-                continue
-            group = (scope, strength, key)
-            known = first.get(group)
-            if known is None or order < known[0]:
-                first[group] = (order, Candidate(
-                    lead_id, strength, is_opportunity, create_date, None))
-    found = {}
-    for lead_id, scope, _is_opportunity, _create_date, keys in leads:
-        for strength, key in keys:
-            known = first.get((scope, strength, key)) if key else None
-            if known is not None and known[1].lead_id != lead_id:
-                found.setdefault(lead_id, []).append(known[1])
-    return found

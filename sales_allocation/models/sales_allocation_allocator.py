@@ -96,15 +96,25 @@ class SalesAllocationAllocator(models.AbstractModel):
         deciders = [gather._decider(plan, matches) for plan in plans]
         queue_set = turns.load(set().union(*[plan.queue_ids for plan in plans]))
 
+        # The engine asks for the loads of the matches' owners one match at a time:
+        # they are read with the first question instead.
+        hinted = {match.owner_id for match in matches.values() if match.owner_id}
+
         def decide(reserved):
+            others = {}  # user id -> open leads reserved by other transactions
+
             def load_of(user_ids):
-                missing = [user_id for user_id in user_ids if user_id not in loads]
+                missing = {user_id for user_id in user_ids if user_id not in loads}
                 if missing:
+                    missing |= hinted.difference(loads)
                     loads.update(dict.fromkeys(missing, 0))
                     loads.update(gather._open_lead_counts(missing))
-                others = reserved(user_ids)
-                return {user_id: loads[user_id] + others.get(user_id, 0)
-                        for user_id in user_ids}
+                unknown = {user_id for user_id in user_ids if user_id not in others}
+                if unknown:
+                    unknown |= hinted.difference(others)
+                    others.update(dict.fromkeys(unknown, 0))
+                    others.update(reserved(unknown))
+                return {user_id: loads[user_id] + others[user_id] for user_id in user_ids}
 
             # One owner per customer of the batch too (followers: its later leads).
             decisions = matching._decide(deciders, queue_set.queues, load_of, followers)
@@ -121,9 +131,11 @@ class SalesAllocationAllocator(models.AbstractModel):
         response = self.env["sales.allocation.response"]
         deadlines = response.deadlines(decisions, previous, assigned_at,
                                        queue_set.calendars)
+        # The matched leads' names, read once for the reasons and the match columns.
+        match_names = matching._reason_names(decision.reasons for decision in decisions)
         owners = self._apply(decisions, previous, queue_set.teams, queue_set.queues,
-                             matched=matching._rows(decisions), deadlines=deadlines,
-                             now=assigned_at)
+                             matched=matching._rows(decisions, match_names),
+                             deadlines=deadlines, now=assigned_at, match_names=match_names)
         response.clear(decisions, previous, flags["timed"], deadlines)
         # After the owners: the rules' follow-up activities.
         self.env["sales.allocation.followup"].schedule(
@@ -170,13 +182,14 @@ class SalesAllocationAllocator(models.AbstractModel):
 
     @api.model
     def _apply(self, decisions, previous, teams, queues, matched=None, deadlines=None,
-               now=None):
+               now=None, match_names=None):
         """Write the decisions through the ledger (owners, log rows, followers).
 
         ``matched``: lead id -> the ledger's ``Move.match`` of the leads a match
         decided or flagged (``sales.allocation.match._rows``), written with the owner;
         ``deadlines``: lead id -> the ledger's ``Move.response_deadline``
-        (``sales.allocation.response.deadlines``).
+        (``sales.allocation.response.deadlines``); ``match_names``: the matched
+        leads' names (``sales.allocation.match._reason_names``), read when omitted.
 
         ``teams``: queue id -> its sales channel (a lead joins it unless the rule names
         one); ``queues``: the engine queues, for their names in the reasons.
@@ -186,7 +199,8 @@ class SalesAllocationAllocator(models.AbstractModel):
             return {}
         now = now or fields.Datetime.now()
         deadlines = deadlines or {}
-        details = self.env["sales.allocation.reasons"].details(decisions, queues)
+        details = self.env["sales.allocation.reasons"].details(decisions, queues,
+                                                               match_names)
         moves, kept = [], []
         for decision, (text, passed_over, skip_codes) in zip(decisions, details):
             lead_id, user_id, pool_id = decision.lead_id, decision.user_id, decision.pool_id

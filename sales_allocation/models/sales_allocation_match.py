@@ -5,10 +5,12 @@
 ``_find_batch(lead_ids)`` (``_find``: its first half): the strongest match of each
 lead among the open leads and opportunities that have an owner (outside the batch) and
 the customers with a salesperson (``res.partner.user_id``, active, of the lead's
-company or shared), in ONE query per batch. Every key of the batch is looked up through
-the partial index of its column (``crm_lead_match_*_idx``, ``res_partner_match_*_idx``),
-one ``LATERAL ... LIMIT 1`` per key and table returning the best lead of that key (an
-opportunity before a lead, then the oldest) and the oldest customer; the engine's
+company or shared), in ONE query per batch (and one for the batch's email domains,
+which the admin's list of public mail domains may leave out). Every key of the batch
+is looked up through the partial index of its column (``crm_lead_match_*_idx``,
+``res_partner_match_*_idx``), one ``LATERAL ... LIMIT 1`` per key and table returning
+the best lead of that key (an opportunity before a lead, then the oldest) and the
+oldest customer; the engine's
 ``dedupe.best_match`` then ranks them: the strongest key wins, and within one strength
 an opportunity beats a lead, which beats a customer (his salesperson was given him
 once; an open lead is being worked now), then the oldest. A customer travels as a
@@ -18,8 +20,8 @@ the reason names him ("same email domain as 华东钢铁有限公司 (李娜)") 
 and a salesperson archived, away or over his cap falls back as a lead's owner does.
 
 The leads of one batch (a backlog batch, ``action_allocate``, a simulation) are matched
-with each other too, in Python from the keys already read (``dedupe.batch_candidates``):
-the first lead of a key (oldest, lowest id) is routed as usual and the later ones
+with each other too, in the same query (a window over the batch's keys): the first
+lead of a key (oldest, lowest id) is routed as usual and the later ones
 whose best match it is follow it (``_decide``: they are decided after it, with its
 owner as their match's owner; the reason names it).
 
@@ -37,7 +39,7 @@ from collections import defaultdict
 from odoo import _, api, models
 
 from ..engine import dedupe
-from ..sql import int_array, open_lead_sql, unnest_sql
+from ..sql import int_array, open_lead_sql
 
 STRENGTHS_PARAM = "sales_allocation.match_strengths"
 PUBLIC_DOMAINS_PARAM = "sales_allocation.public_mail_domains"
@@ -96,47 +98,34 @@ class SalesAllocationMatch(models.AbstractModel):
         ``matches``: as ``_find`` answers. ``followers``: lead id -> the
         ``dedupe.Candidate`` of an earlier lead of the same batch (owner ``None``: it
         has none yet) that is a better match than any in ``matches``: the lead goes
-        where that lead goes (``_decide``). One read of the batch's keys, one query
-        (none when the batch has no key).
+        where that lead goes (``_decide``). Two queries: the batch's distinct email
+        domains (which of them are public mail domains is decided here, by
+        ``dedupe.public_domain``), then its matches (``_candidates``).
         """
         enabled = self._enabled_strengths()
         if not lead_ids or not enabled:
             return {}, {}
         cr = self.env.cr
-        public = self._public_domains() if "domain" in enabled else frozenset()
-        cr.execute("""
-            SELECT id, company_id, type = 'opportunity', create_date, match_email,
-                   match_domain, match_phone, match_mobile, match_company, match_vat
-              FROM crm_lead WHERE id = ANY(%s::int[])
-        """, [int_array(lead_ids)])
-        keys, batch = [], []
-        company_domains = {}  # stored domain -> itself, or None for a public one
-
-        def company_domain(domain):
-            if domain not in company_domains:
-                company_domains[domain] = domain if dedupe.email_domain(
-                    "x@" + domain, public) else None
-            return company_domains[domain]
-
-        for (lead_id, company_id, is_opportunity, create_date, email, domain, phone,
-             mobile, company, vat) in cr.fetchall():
-            wanted = (("email", email),
-                      ("domain", company_domain(domain) if domain else None),
-                      ("phone", phone), ("phone", mobile if mobile != phone else None),
-                      ("company", company), ("vat", vat))
-            wanted = [(strength, key) for strength, key in wanted
-                      if key and strength in enabled]
-            keys.extend((lead_id, company_id, strength, key) for strength, key in wanted)
-            batch.append((lead_id, company_id, is_opportunity, create_date, wanted))
-        if not keys:
-            return {}, {}
-        candidates = self._candidates(keys, enabled)
+        batch = int_array(lead_ids)
+        public = []
+        if "domain" in enabled:
+            listed = self._public_domains()
+            cr.execute("""
+                SELECT DISTINCT match_domain FROM crm_lead
+                 WHERE id = ANY(%s::int[]) AND match_domain IS NOT NULL
+            """, [batch])
+            public = sorted(domain for domain, in cr.fetchall()
+                            if dedupe.public_domain(domain, listed))
+        found, mates = defaultdict(list), defaultdict(list)
+        for (lead_id, in_batch, match_id, strength, is_opportunity, create_date,
+             user_id) in self._candidates(batch, enabled, public):
+            (mates if in_batch else found)[lead_id].append(dedupe.Candidate(
+                match_id, strength, is_opportunity, create_date, user_id))
         matches, followers = {}, {}
-        in_batch = dedupe.batch_candidates(batch)
-        for lead_id in set(candidates) | set(in_batch):
-            found = candidates.get(lead_id, ())
-            best = dedupe.best_match(found, enabled)
-            first = dedupe.best_match(list(found) + in_batch.get(lead_id, []), enabled)
+        for lead_id in set(found) | set(mates):
+            best = dedupe.best_match(found.get(lead_id, ()), enabled)
+            first = dedupe.best_match(found.get(lead_id, []) + mates[lead_id], enabled) \
+                if lead_id in mates else best
             if best is not None:
                 matches[lead_id] = best
             if first is not None and first is not best:
@@ -144,29 +133,31 @@ class SalesAllocationMatch(models.AbstractModel):
         return matches, followers
 
     @api.model
-    def _candidates(self, keys, enabled):
-        """lead id -> the best ``dedupe.Candidate`` of each key of ``keys`` ((lead id,
-        company id, strength, key) rows): among the open leads with an owner that are
-        not in the batch, and the active customers with a salesperson. ONE query.
+    def _candidates(self, batch, enabled, public=()):
+        """The candidates of the leads of ``batch`` (an ``int_array``) for the
+        ``enabled`` strengths, their email domains in ``public`` left out: rows
+        ``(lead id, in batch, candidate id, strength, is opportunity, create date,
+        owner id)``, ONE query.
 
-        Each distinct (company, strength, key) is looked up once, whatever the number
-        of the batch's leads that share it (a big customer's domain may be on thousands
-        of them: looked up per lead, its leads would be read and ranked as many times).
-        Every key is looked up through a partial index, one ``LATERAL ... LIMIT 1`` per
-        key and column: ``crm_lead_match_*_idx`` for the leads (an opportunity before a
-        lead, then the oldest) and ``res_partner_match_*_idx`` (``res.partner``: only
-        partners with a salesperson are in it) for the customers (the oldest). The
-        batch's own leads are left out through one hashed list of its ids, built once
-        per query.
+        Not in batch: for each key of a lead, the best open lead with an owner outside
+        the batch (an opportunity before a lead, then the oldest) and the oldest
+        active customer with a salesperson (candidate id: the partner id negated,
+        ``dedupe.customer_id``). In batch (owner ``None``: none yet): for each key a
+        lead shares with earlier leads of the batch, the first of them (the oldest,
+        then the lowest id; within one company): the lead follows it.
+
+        Each distinct (company, strength, key) of the batch is looked up once,
+        whatever the number of its leads that share it (a big customer's domain may be
+        on thousands of them), through the partial index of its column, one ``LATERAL
+        ... LIMIT 1`` per key and column: ``crm_lead_match_*_idx`` for the leads and
+        ``res_partner_match_*_idx`` (only partners with a salesperson are in it) for
+        the customers. A phone key is looked up in both phone columns. The batch's own
+        leads are left out through one hashed list of its ids, built once per query.
         """
-        distinct = sorted({(company_id or 0, strength, key)
-                           for _lead, company_id, strength, key in keys})
-        values, params = unnest_sql(distinct, ["int", "varchar", "varchar"])
-        params["batch"] = int_array(sorted({row[0] for row in keys}))
+        wanted = [(strength, column) for strength, column in _LOOKUPS
+                  if strength in enabled]
         branches = []
-        for strength, column in _LOOKUPS:
-            if strength not in enabled:
-                continue
+        for strength, column in wanted:
             # LIMIT 1 reads the first entry of the column's index of candidates
             # (crm_lead_match_*_owner_idx: key, company, then this ORDER BY).
             branches.append("""
@@ -196,20 +187,41 @@ class SalesAllocationMatch(models.AbstractModel):
                         LIMIT 1) AS c
                  WHERE k.strength = '%(strength)s'
             """ % {"column": column, "strength": strength})
-        self.env.cr.execute(
-            "WITH k AS (SELECT * FROM " + values + " AS k(company_id, strength, key)), "
-            "b AS (SELECT unnest(%(batch)s::int[]) AS id) " + " UNION ALL ".join(branches),
-            params)
-        found = defaultdict(list)
-        for (company_id, strength, key, match_id, is_opportunity, create_date,
-             user_id) in self.env.cr.fetchall():
-            found[(company_id, strength, key)].append(dedupe.Candidate(
-                match_id, strength, is_opportunity, create_date, user_id))
-        candidates = {}
-        for lead_id, company_id, strength, key in keys:
-            candidates.setdefault(lead_id, []).extend(
-                found.get((company_id or 0, strength, key), ()))
-        return candidates
+        # The batch's keys, one row per lead and key (a mobile equal to the phone is
+        # one key).
+        keys = ", ".join(
+            "('%s', %s)" % (strength, "NULLIF(n.match_mobile, n.match_phone)"
+                            if column == "match_mobile" else "n." + column)
+            for strength, column in wanted)
+        self.env.cr.execute("""
+            WITH b AS (SELECT unnest(%(batch)s::int[]) AS id),
+                 bk AS (SELECT n.id AS lead_id, COALESCE(n.company_id, 0) AS company_id,
+                               s.strength, s.key, n.type = 'opportunity' AS opportunity,
+                               n.create_date
+                          FROM crm_lead n CROSS JOIN LATERAL (VALUES """ + keys + """)
+                               AS s(strength, key)
+                         WHERE n.id = ANY(%(batch)s::int[]) AND s.key IS NOT NULL
+                           AND (s.strength <> 'domain'
+                                OR s.key <> ALL(%(public)s::varchar[]))),
+                 k AS (SELECT DISTINCT company_id, strength, key FROM bk),
+                 m (company_id, strength, key, id, opportunity, create_date,
+                    user_id) AS (""" + " UNION ALL ".join(branches) + """)
+            SELECT bk.lead_id, FALSE, m.id, m.strength, m.opportunity, m.create_date,
+                   m.user_id
+              FROM bk JOIN m USING (company_id, strength, key)
+            UNION ALL
+            SELECT f.lead_id, TRUE, f.first_id, f.strength, f.opportunity,
+                   f.create_date, NULL
+              FROM (SELECT bk.lead_id, bk.strength,
+                           first_value(bk.lead_id) OVER w AS first_id,
+                           first_value(bk.opportunity) OVER w AS opportunity,
+                           first_value(bk.create_date) OVER w AS create_date
+                      FROM bk
+                    WINDOW w AS (PARTITION BY bk.company_id, bk.strength, bk.key
+                                 ORDER BY bk.create_date NULLS LAST, bk.lead_id)) AS f
+             WHERE f.first_id <> f.lead_id
+        """, {"batch": batch, "public": list(public)})
+        return self.env.cr.fetchall()
 
     # ------------------------------------------------------------------ deciding
 
@@ -318,9 +330,10 @@ class SalesAllocationMatch(models.AbstractModel):
     # ------------------------------------------------------------------ recording
 
     @api.model
-    def _rows(self, decisions):
+    def _rows(self, decisions, names=None):
         """lead id -> (match lead id, match reason, flagged) of the decisions that used
-        a match (owner, fall-back or flag): the ledger's ``Move.match``."""
+        a match (owner, fall-back or flag): the ledger's ``Move.match``. ``names``:
+        the matched leads' names when the caller has them (``_reason_names``)."""
         found = []
         for decision in decisions:
             for code, params in decision.reasons:
@@ -329,13 +342,22 @@ class SalesAllocationMatch(models.AbstractModel):
                     break
         if not found:
             return {}
-        names = self._lead_names({params["lead_id"] for _lead, _code, params in found})
+        if names is None:
+            names = self._lead_names({params["lead_id"] for _lead, _code, params in found})
         users = self.env["sales.allocation.reasons"].names(
             "res.users", {params["user_id"] for _lead, _code, params in found
                           if params.get("user_id")})
         words = self._words()
-        # A customer's salesperson (no lead): the reason says who, the lead field none.
-        return {lead_id: (params["lead_id"] if params["lead_id"] > 0 else None, self._phrase(
-                    params["strength"], names.get(params["lead_id"], ""),
-                    users.get(params.get("user_id"), ""), words), code == "duplicate")
-                for lead_id, code, params in found}
+        rows, phrased = {}, {}  # many leads of a batch share their match: phrase once
+        for lead_id, code, params in found:
+            match_id, user_id, strength = (params["lead_id"], params.get("user_id"),
+                                           params["strength"])
+            phrase = phrased.get((match_id, user_id, strength))
+            if phrase is None:
+                phrase = phrased[(match_id, user_id, strength)] = self._phrase(
+                    strength, names.get(match_id, ""), users.get(user_id, ""), words)
+            # A customer's salesperson (no lead): the reason says who, the lead field
+            # none.
+            rows[lead_id] = (match_id if match_id > 0 else None, phrase,
+                             code == "duplicate")
+        return rows

@@ -87,12 +87,14 @@ class SalesAllocationReasons(models.AbstractModel):
         return [detail[0] for detail in self.details(decisions, queues)]
 
     @api.model
-    def details(self, decisions, queues):
+    def details(self, decisions, queues, match_names=None):
         """Per decision ``(text, passed_over, codes)``: the reason, shortened to name
         at most ``MAX_NAMED_SKIPS`` members passed over; the full list of the members
         passed over, one per line (or None); and the machine codes of the log row
         (``skip_codes``: the whys of the deciding rule's queue, ``passed:<rule id>``
-        per rule passed over; or None). Formatted once per distinct reasons tuple."""
+        per rule passed over; or None). Formatted once per distinct reasons tuple.
+        ``match_names``: the matched leads' names when the caller has them
+        (``sales.allocation.match._reason_names``)."""
         templates = self._templates()
         user_ids, rule_ids, pool_ids, queue_ids = set(), set(), set(), set()
         # The engine shares one reasons tuple between equal decisions: read each once.
@@ -118,22 +120,26 @@ class SalesAllocationReasons(models.AbstractModel):
             if pool_ids and "sales.allocation.pool" in self.env else {},
             "queue": queue_names,
             "absence": self._absence_texts(templates, queues),
-            "match": self.env["sales.allocation.match"]._reason_names(distinct.values()),
+            "match": self.env["sales.allocation.match"]._reason_names(distinct.values())
+            if match_names is None else match_names,
         }
         # The engine shares one reasons tuple between equal decisions; key by identity
         # (the decisions keep the tuples alive, so ids are not reused meanwhile).
-        cache = {}
+        cache, memo = {}, {}
         details = []
         for decision in decisions:
             detail = cache.get(id(decision.reasons))
             if detail is None:
                 detail = cache[id(decision.reasons)] = self._detail(
-                    templates, names, decision.reasons)
+                    templates, names, decision.reasons, memo)
             details.append(detail)
         return details
 
-    def _detail(self, templates, names, reasons):
-        """``(text, passed_over, codes)`` of one reasons tuple (see ``details``)."""
+    def _detail(self, templates, names, reasons, memo=None):
+        """``(text, passed_over, codes)`` of one reasons tuple (see ``details``).
+        ``memo``: (code, id of params) -> sentence, for the reasons tuples of one
+        batch: a rule's reason (its params shared by the tuples of all its leads) is
+        formatted once, whatever follows it (a match differs lead by lead)."""
         sentences, passed, codes = [], [], []
         skips = 0
         for code, params in reasons:
@@ -152,7 +158,12 @@ class SalesAllocationReasons(models.AbstractModel):
             elif code == "rule":
                 # Only the deciding rule's own queue counts toward its whys.
                 codes = [token for token in codes if token.startswith("passed:")]
-            sentences.append(self._sentence(templates, names, code, params))
+            sentence = memo.get((code, id(params))) if memo is not None else None
+            if sentence is None:
+                sentence = self._sentence(templates, names, code, params)
+                if memo is not None:
+                    memo[(code, id(params))] = sentence
+            sentences.append(sentence)
         more = max(skips - MAX_NAMED_SKIPS, 0)
         text = " ".join(
             templates["skipped_more"] % {"count": more} if sentence is None else sentence

@@ -205,6 +205,28 @@ class TestMatchPartner(AllocationCase):
         self.assertEqual(leads[1].match_reason, "same phone number as 华东钢铁股份有限公司 (张伟)")
         self.assertEqual(leads[2].match_reason, "same email domain as 华东钢铁有限公司 (张伟)")
 
+    def test_the_oldest_lead_of_a_batch_leads_whatever_its_id_and_only_in_its_company(self):
+        self._queue_rule()
+        leads = self._new("Oldest", email_from="buyer@oldest-buyer.cn", each=[{}, {}, {}])
+        other = self.env["res.company"].create({"name": "SA batch other company"})
+        elsewhere = self._new("Elsewhere", email_from="buyer@oldest-buyer.cn",
+                              company_id=other.id)
+        # The last created is the oldest; the one elsewhere older still.
+        self.env.cr.execute("""
+            UPDATE crm_lead SET create_date = now() - interval '1 day' * CASE id
+                WHEN %s THEN 2 WHEN %s THEN 3 ELSE 1 END
+             WHERE id IN %s
+        """, [leads[2].id, elsewhere.id, tuple((leads | elsewhere).ids)])
+        (leads | elsewhere).action_allocate()
+        oldest = leads[2]
+        self.assertFalse(oldest.match_lead_id)
+        self.assertEqual(leads[0].match_lead_id, oldest)
+        self.assertEqual(leads[1].match_lead_id, oldest)
+        self.assertEqual(set(self._owners(leads)), {self._db_owner(oldest)})
+        self.assertTrue(self._db_owner(oldest))
+        self.assertFalse(elsewhere.match_lead_id)
+        self.assertFalse(elsewhere.match_reason)
+
     def test_followers_fall_back_when_the_first_lead_owner_is_over_cap(self):
         self._queue_rule()
         self._member(self.seq_queue, self.rep_a).max_open_leads = 1

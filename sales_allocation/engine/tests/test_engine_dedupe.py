@@ -9,7 +9,7 @@ import pytest
 from engine.dedupe import (
     PUBLIC_MAIL_DOMAINS, STRENGTHS, Candidate, Contact, best_match, digits_only,
     email_domain, match_keys, normalize_company, normalize_email, normalize_vat,
-    parse_domain_list, shared_strength)
+    parse_domain_list, public_domain, shared_strength)
 
 NOT_TEXT = [None, False, 0, 12, b"a@b.com", ["a@b.com"]]
 BLANK = ["", " ", "\t\n", "\u3000"]
@@ -123,6 +123,33 @@ def test_email_domain_with_an_admin_list():
     # An empty list makes every domain a company domain; None means the defaults.
     assert email_domain("a@gmail.com", frozenset()) == "gmail.com"
     assert email_domain("a@gmail.com", None) is None
+
+
+@pytest.mark.parametrize("email", PUBLIC)
+def test_public_domain_agrees_with_email_domain_on_public_providers(email):
+    domain = normalize_email(email).rsplit("@", 1)[1]
+    assert public_domain(domain)
+    assert public_domain(domain, PUBLIC_MAIL_DOMAINS)
+
+
+@pytest.mark.parametrize("email, expected", DOMAINS)
+def test_public_domain_agrees_with_email_domain_on_company_domains(email, expected):
+    assert not public_domain(expected)
+    assert email_domain(email) == expected
+
+
+def test_public_domain_checks_parents_at_label_boundaries_only():
+    listed = frozenset(["163.com", "corp-mail.cn"])
+    assert public_domain("163.com", listed)
+    assert public_domain("vip.163.com", listed)
+    assert public_domain("a.b.corp-mail.cn", listed)
+    assert not public_domain("my163.com", listed)
+    assert not public_domain("163.com.cn", listed)
+    assert not public_domain("com", listed)
+    assert not public_domain("mail.cn", listed)
+    # An empty list: nothing is public; None: the defaults.
+    assert not public_domain("qq.com", frozenset())
+    assert public_domain("qq.com", None)
 
 
 def test_public_mail_domains_are_normalized():
