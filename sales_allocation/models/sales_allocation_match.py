@@ -98,27 +98,41 @@ class SalesAllocationMatch(models.AbstractModel):
         ``matches``: as ``_find`` answers. ``followers``: lead id -> the
         ``dedupe.Candidate`` of an earlier lead of the same batch (owner ``None``: it
         has none yet) that is a better match than any in ``matches``: the lead goes
-        where that lead goes (``_decide``). Two queries: the batch's distinct email
-        domains (which of them are public mail domains is decided here, by
-        ``dedupe.public_domain``), then its matches (``_candidates``).
+        where that lead goes (``_decide``). Two queries: which strengths the batch
+        has keys of and its distinct email domains (which of them are public mail
+        domains is decided here, by ``dedupe.public_domain``), then its matches
+        (``_candidates``, for those strengths only); the second one not at all when
+        the batch has no key.
         """
         enabled = self._enabled_strengths()
         if not lead_ids or not enabled:
             return {}, {}
         cr = self.env.cr
         batch = int_array(lead_ids)
+        # Which strengths the batch has keys of, and its email domains: a lookup only
+        # for those (one create usually has two or three), none without any key.
+        cr.execute("""
+            SELECT count(*), bool_or(match_email IS NOT NULL),
+                   array_agg(DISTINCT match_domain)
+                       FILTER (WHERE match_domain IS NOT NULL),
+                   bool_or(match_phone IS NOT NULL OR match_mobile IS NOT NULL),
+                   bool_or(match_company IS NOT NULL), bool_or(match_vat IS NOT NULL)
+              FROM crm_lead WHERE id = ANY(%s::int[])
+        """, [batch])
+        count, email, domains, phone, company, vat = cr.fetchone()
         public = []
-        if "domain" in enabled:
+        if domains and "domain" in enabled:
             listed = self._public_domains()
-            cr.execute("""
-                SELECT DISTINCT match_domain FROM crm_lead
-                 WHERE id = ANY(%s::int[]) AND match_domain IS NOT NULL
-            """, [batch])
-            public = sorted(domain for domain, in cr.fetchall()
+            public = sorted(domain for domain in domains
                             if dedupe.public_domain(domain, listed))
+        present = {strength for strength, keyed in (
+            ("email", email), ("domain", len(domains or ()) > len(public)),
+            ("phone", phone), ("company", company), ("vat", vat)) if keyed}
+        if not enabled & present:
+            return {}, {}
         found, mates = defaultdict(list), defaultdict(list)
         for (lead_id, in_batch, match_id, strength, is_opportunity, create_date,
-             user_id) in self._candidates(batch, enabled, public):
+             user_id) in self._candidates(batch, enabled & present, public, count > 1):
             (mates if in_batch else found)[lead_id].append(dedupe.Candidate(
                 match_id, strength, is_opportunity, create_date, user_id))
         matches, followers = {}, {}
@@ -133,9 +147,10 @@ class SalesAllocationMatch(models.AbstractModel):
         return matches, followers
 
     @api.model
-    def _candidates(self, batch, enabled, public=()):
+    def _candidates(self, batch, enabled, public=(), in_batch=True):
         """The candidates of the leads of ``batch`` (an ``int_array``) for the
-        ``enabled`` strengths, their email domains in ``public`` left out: rows
+        ``enabled`` strengths, their email domains in ``public`` left out (and of each
+        other unless ``in_batch`` is false: one lead has no other): rows
         ``(lead id, in batch, candidate id, strength, is opportunity, create date,
         owner id)``, ONE query.
 
@@ -209,6 +224,7 @@ class SalesAllocationMatch(models.AbstractModel):
             SELECT bk.lead_id, FALSE, m.id, m.strength, m.opportunity, m.create_date,
                    m.user_id
               FROM bk JOIN m USING (company_id, strength, key)
+        """ + ("""
             UNION ALL
             SELECT f.lead_id, TRUE, f.first_id, f.strength, f.opportunity,
                    f.create_date, NULL
@@ -220,7 +236,7 @@ class SalesAllocationMatch(models.AbstractModel):
                     WINDOW w AS (PARTITION BY bk.company_id, bk.strength, bk.key
                                  ORDER BY bk.create_date NULLS LAST, bk.lead_id)) AS f
              WHERE f.first_id <> f.lead_id
-        """, {"batch": batch, "public": list(public)})
+        """ if in_batch else ""), {"batch": batch, "public": list(public)})
         return self.env.cr.fetchall()
 
     # ------------------------------------------------------------------ deciding

@@ -190,6 +190,44 @@ class TestMatch(AllocationCase):
         self.allocator.allocate(leads.ids)
         self.assertEqual(leads.mapped("user_id"), self.rep_a)
 
+    def test_a_batch_is_looked_up_for_the_keys_it_has_only(self):
+        Lead = self.Lead.sudo().with_context(sales_allocation_skip=True)
+        leads = Lead.create({"name": "No contact at all"})
+        leads |= Lead.create({"name": "No contact either", "description": "x"})
+        matching = self.env["sales.allocation.match"]
+        queries = []
+        cr_execute = type(self.env.cr).execute
+
+        def spy(cr, query, params=None, log_exceptions=None):
+            queries.append(query)
+            return cr_execute(cr, query, params)
+
+        def lookups():
+            del queries[:]
+            type(self.env.cr).execute = spy
+            try:
+                found = matching._find_batch(leads.ids)
+            finally:
+                type(self.env.cr).execute = cr_execute
+            return found, [query for query in queries if "crm_lead" in query]
+        # No key at all: the keys the batch has are read, nothing is looked up.
+        found, read = lookups()
+        self.assertEqual(found, ({}, {}))
+        self.assertEqual(len(read), 1, read)
+        # An address at a public domain: looked up by address only, not by domain.
+        leads[1].write({"email_from": "someone@qq.com"})
+        found, read = lookups()
+        self.assertEqual(found, ({}, {}))
+        self.assertEqual(len(read), 2, read)
+        self.assertIn("match_email", read[1])
+        self.assertNotIn("match_domain", read[1])
+        self.assertNotIn("match_phone", read[1])
+        # A company address: its domain finds the opportunity of that domain.
+        leads[0].write({"email_from": "li@huadong-steel.com.cn"})
+        (matches, _followers), read = lookups()
+        self.assertIn("match_domain", read[1])
+        self.assertEqual(matches[leads[0].id].lead_id, self.opportunity.id)
+
     def test_other_companies_are_not_matched(self):
         self._queue_rule()
         other = self.env["res.company"].create({"name": "SA other company"})
