@@ -312,11 +312,15 @@ class SalesAllocationTurns(models.AbstractModel):
             return {}
         cr.execute("""
             SELECT user_id, sum(leads)::int FROM sales_allocation_reservation
-             WHERE user_id = ANY(%s::int[]) AND xid <> %s
+             -- Transactions older than the snapshot's xmin are all visible to it:
+             -- the range reads only the newer ones through the primary key (xid,
+             -- user_id), not the hour of reservations kept for older snapshots.
+             WHERE xid >= txid_snapshot_xmin(%s::txid_snapshot)
+               AND user_id = ANY(%s::int[]) AND xid <> %s
                AND NOT txid_visible_in_snapshot(xid, %s::txid_snapshot)
                AND txid_status(xid) IS DISTINCT FROM 'aborted'
              GROUP BY user_id
-        """, [int_array(sorted(user_ids)), xid, snapshot])
+        """, [snapshot, int_array(sorted(user_ids)), xid, snapshot])
         return dict(cr.fetchall())
 
     @staticmethod
