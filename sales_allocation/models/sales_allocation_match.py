@@ -5,13 +5,13 @@
 ``_find_batch(lead_ids)`` (``_find``: its first half): the strongest match of each
 lead among the open leads and opportunities that have an owner (outside the batch) and
 the customers with a salesperson (``res.partner.user_id``, active, of the lead's
-company or shared), in ONE query per batch (and one for the batch's email domains,
-which the admin's list of public mail domains may leave out). Every key of the batch
-is looked up through the partial index of its column (``crm_lead_match_*_idx``,
-``res_partner_match_*_idx``), one ``LATERAL ... LIMIT 1`` per key and table returning
-the best lead of that key (an opportunity before a lead, then the oldest) and the
-oldest customer; the engine's
-``dedupe.best_match`` then ranks them: the strongest key wins, and within one strength
+company or shared), in ONE query per batch (after one that reads which strengths the
+batch has keys of, and its email domains: the admin's list of public mail domains
+leaves some out). Every key of the batch is looked up through the partial index of its
+column (``crm_lead_match_*_idx``, ``res_partner_match_*_idx``), one ``LATERAL ...
+LIMIT 1`` per key and table returning the best lead of that key (an opportunity before
+a lead, then the oldest) and the oldest customer; the engine's ``dedupe.best_match``
+then ranks them: the strongest key wins, and within one strength
 an opportunity beats a lead, which beats a customer (his salesperson was given him
 once; an open lead is being worked now), then the oldest. A customer travels as a
 ``Candidate`` whose ``lead_id`` is his partner id negated (``dedupe.customer_id``);
@@ -25,7 +25,7 @@ lead of a key (oldest, lowest id) is routed as usual and the later ones
 whose best match it is follow it (``_decide``: they are decided after it, with its
 owner as their match's owner; the reason names it).
 
-``_rows(decisions)``: what the decisions that used a match store on the lead
+``_rows(decisions, names)``: what the decisions that used a match store on the lead
 (``match_lead_id``, ``match_reason``, ``match_flagged``); the ledger writes it in the
 statement that writes the owner (a second UPDATE of the batch's rows would cost as
 much again).
@@ -112,14 +112,14 @@ class SalesAllocationMatch(models.AbstractModel):
         # Which strengths the batch has keys of, and its email domains: a lookup only
         # for those (one create usually has two or three), none without any key.
         cr.execute("""
-            SELECT count(*), bool_or(match_email IS NOT NULL),
+            SELECT bool_or(match_email IS NOT NULL),
                    array_agg(DISTINCT match_domain)
                        FILTER (WHERE match_domain IS NOT NULL),
                    bool_or(match_phone IS NOT NULL OR match_mobile IS NOT NULL),
                    bool_or(match_company IS NOT NULL), bool_or(match_vat IS NOT NULL)
               FROM crm_lead WHERE id = ANY(%s::int[])
         """, [batch])
-        count, email, domains, phone, company, vat = cr.fetchone()
+        email, domains, phone, company, vat = cr.fetchone()
         public = []
         if domains and "domain" in enabled:
             listed = self._public_domains()
@@ -132,7 +132,8 @@ class SalesAllocationMatch(models.AbstractModel):
             return {}, {}
         found, mates = defaultdict(list), defaultdict(list)
         for (lead_id, in_batch, match_id, strength, is_opportunity, create_date,
-             user_id) in self._candidates(batch, enabled & present, public, count > 1):
+             user_id) in self._candidates(batch, enabled & present, public,
+                                          len(set(lead_ids)) > 1):
             (mates if in_batch else found)[lead_id].append(dedupe.Candidate(
                 match_id, strength, is_opportunity, create_date, user_id))
         matches, followers = {}, {}
@@ -346,10 +347,10 @@ class SalesAllocationMatch(models.AbstractModel):
     # ------------------------------------------------------------------ recording
 
     @api.model
-    def _rows(self, decisions, names=None):
+    def _rows(self, decisions, names):
         """lead id -> (match lead id, match reason, flagged) of the decisions that used
         a match (owner, fall-back or flag): the ledger's ``Move.match``. ``names``:
-        the matched leads' names when the caller has them (``_reason_names``)."""
+        the matched leads' names (``_reason_names``, read once for the reasons too)."""
         found = []
         for decision in decisions:
             for code, params in decision.reasons:
@@ -358,8 +359,6 @@ class SalesAllocationMatch(models.AbstractModel):
                     break
         if not found:
             return {}
-        if names is None:
-            names = self._lead_names({params["lead_id"] for _lead, _code, params in found})
         users = self.env["sales.allocation.reasons"].names(
             "res.users", {params["user_id"] for _lead, _code, params in found
                           if params.get("user_id")})
