@@ -8,7 +8,8 @@
 - ``FOLLOW_SQL``, the end of a statement that makes users followers of leads;
 - ``OPEN_LEAD_SQL``, what "an open lead" means in SQL, used by the queries that count
   open leads and by the partial index they read (``crm_lead.init``);
-- ``without_jit``, for the transactions of the bulk runs.
+- ``without_jit``, for the transactions of the bulk runs;
+- ``forget``, what the ORM cache must drop after a write in SQL.
 
 User text (reasons, names) travels through these encoders: each escapes what its
 format needs (quotes and backslashes in array literals; backslash, tab, newline and
@@ -147,8 +148,9 @@ def copy_rows(cr, table, columns, rows, constants=()):
 
 
 # The end of a statement that makes users followers of leads: ``%s`` names a
-# relation (a CTE) with columns ``id`` (the lead) and ``user_id``; ``%(subtypes)s`` is
-# the array of the default subtypes. A user already following the lead is left as he is.
+# relation (a CTE) with columns ``id`` (the lead) and ``user_id``. A new follower gets
+# the default subtypes of leads (as ``message_subscribe`` gives when none is named),
+# read by the statement itself; a user already following the lead is left as he is.
 FOLLOW_SQL = """
     added AS (
         INSERT INTO mail_followers (res_model, res_id, partner_id)
@@ -161,7 +163,9 @@ FOLLOW_SQL = """
     INSERT INTO mail_followers_mail_message_subtype_rel
            (mail_followers_id, mail_message_subtype_id)
     SELECT added.id, subtype.id
-      FROM added CROSS JOIN unnest(%%(subtypes)s::int[]) AS subtype(id)
+      FROM added CROSS JOIN mail_message_subtype subtype
+     WHERE subtype."default"
+       AND (subtype.res_model IS NULL OR subtype.res_model = 'crm.lead')
 """
 
 
@@ -183,3 +187,14 @@ def without_jit(cr, rows=BULK_ROWS):
     if rows >= BULK_ROWS:
         cr.execute("SELECT set_config('jit', 'off', true) "
                    "WHERE current_setting('jit', true) IS NOT NULL")
+
+
+def forget(model, fnames=None, ids=None):
+    """Make the ORM cache forget ``fnames`` (default: every field) of ``model``'s
+    records ``ids`` (default: all of them) after a write in SQL.
+
+    Never ``model.invalidate_cache()`` without field names: Odoo 11 then empties the
+    cache of EVERY model, and the rest of the transaction reads its user, company,
+    partners, stages and teams again. An allocating create did so for the next create
+    of the same transaction: 4,600 instead of 2,800 record reads per 200 creates."""
+    model.invalidate_cache(list(model._fields) if fnames is None else list(fnames), ids)

@@ -94,7 +94,9 @@ class SalesAllocationAllocator(models.AbstractModel):
         matches, followers = matching._find_batch(lead_ids) if trigger == "create" \
             else ({}, {})
         deciders = [gather._decider(plan, matches) for plan in plans]
-        queue_set = turns.load(set().union(*[plan.queue_ids for plan in plans]))
+        # Their rotation state: read by ``take``, locked.
+        queue_set = turns.load(set().union(*[plan.queue_ids for plan in plans]),
+                               state=False)
 
         # The engine asks for the loads of the matches' owners one match at a time:
         # they are read with the first question instead.
@@ -131,11 +133,8 @@ class SalesAllocationAllocator(models.AbstractModel):
         response = self.env["sales.allocation.response"]
         deadlines = response.deadlines(decisions, previous, assigned_at,
                                        queue_set.calendars)
-        # The matched leads' names, read once for the reasons and the match columns.
-        match_names = matching._reason_names(decision.reasons for decision in decisions)
         owners = self._apply(decisions, previous, queue_set.teams, queue_set.queues,
-                             matched=matching._rows(decisions, match_names),
-                             deadlines=deadlines, now=assigned_at, match_names=match_names)
+                             deadlines=deadlines, now=assigned_at)
         response.clear(decisions, previous, flags["timed"], deadlines)
         # After the owners: the rules' follow-up activities.
         self.env["sales.allocation.followup"].schedule(
@@ -181,26 +180,27 @@ class SalesAllocationAllocator(models.AbstractModel):
     # ------------------------------------------------------------------ writing
 
     @api.model
-    def _apply(self, decisions, previous, teams, queues, matched=None, deadlines=None,
-               now=None, match_names=None):
-        """Write the decisions through the ledger (owners, log rows, followers).
+    def _apply(self, decisions, previous, teams, queues, deadlines=None, now=None):
+        """Write the decisions through the ledger (owners, log rows, followers), with
+        the match columns of the leads a match decided or flagged
+        (``sales.allocation.match._rows``).
 
-        ``matched``: lead id -> the ledger's ``Move.match`` of the leads a match
-        decided or flagged (``sales.allocation.match._rows``), written with the owner;
         ``deadlines``: lead id -> the ledger's ``Move.response_deadline``
-        (``sales.allocation.response.deadlines``); ``match_names``: the matched
-        leads' names (``sales.allocation.match._reason_names``), read when omitted.
-
-        ``teams``: queue id -> its sales channel (a lead joins it unless the rule names
-        one); ``queues``: the engine queues, for their names in the reasons.
+        (``sales.allocation.response.deadlines``). ``teams``: queue id -> its sales
+        channel (a lead joins it unless the rule names one); ``queues``: the engine
+        queues, for their names in the reasons.
         Returns the owner changes written: lead id -> (owner before, owner after).
         """
         if not decisions:
             return {}
         now = now or fields.Datetime.now()
         deadlines = deadlines or {}
-        details = self.env["sales.allocation.reasons"].details(decisions, queues,
-                                                               match_names)
+        reasons = self.env["sales.allocation.reasons"]
+        # What the reasons name, read once for their texts and the match columns.
+        names = reasons.read_names(decisions, queues)
+        details = reasons.details(decisions, queues, names=names)
+        matched = self.env["sales.allocation.match"]._rows(decisions, names["match"],
+                                                           names["user"])
         moves, kept = [], []
         for decision, (text, passed_over, skip_codes) in zip(decisions, details):
             lead_id, user_id, pool_id = decision.lead_id, decision.user_id, decision.pool_id
@@ -222,7 +222,7 @@ class SalesAllocationAllocator(models.AbstractModel):
                 team_id=decision.team_id or teams.get(decision.queue_id),
                 rule_id=decision.rule_id, queue_id=decision.queue_id, pool_id=pool_id,
                 passed_over=passed_over, skip_codes=skip_codes,
-                match=matched.get(lead_id) if matched else None,
+                match=matched.get(lead_id),
                 response_deadline=deadlines.get(lead_id)))
         ledger = self.env["sales.allocation.ledger"]
         ledger.move(moves, now)

@@ -27,7 +27,7 @@ import pytz
 
 from odoo import _, api, fields, models
 
-from ..sql import copy_rows
+from ..sql import copy_rows, forget
 
 SEED = 15
 DAYS = 91
@@ -483,8 +483,8 @@ class SalesAllocationDemo(models.AbstractModel):
         self.env["sales.allocation.ledger"].follow(
             [(lead_id, lead["owner"]) for lead_id, lead in zip(ids, leads)
              if lead["owner"]])
-        self.env["crm.lead"].invalidate_cache()
-        self.env["sales.allocation.log"].invalidate_cache()
+        forget(self.env["crm.lead"])
+        forget(self.env["sales.allocation.log"])
         # Thirty times more leads than the planner last saw: give it their statistics,
         # or it picks other indexes than on a live database until autovacuum passes.
         cr.execute("ANALYZE crm_lead")

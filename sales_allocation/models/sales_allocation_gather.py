@@ -83,7 +83,8 @@ class SalesAllocationGather(models.AbstractModel):
                    l.product_category_id, l.stage_id,
                    """ + open_lead_sql("l") + """,
                    l.allocation_held IS TRUE,
-                   l.response_deadline IS NOT NULL OR l.response_log_id IS NOT NULL
+                   l.response_deadline IS NOT NULL OR l.response_log_id IS NOT NULL,
+                   ARRAY(SELECT r.tag_id FROM crm_lead_tag_rel r WHERE r.lead_id = l.id)
               FROM crm_lead l
               LEFT JOIN res_partner p ON p.id = l.partner_id
               LEFT JOIN res_partner cp ON cp.id = p.commercial_partner_id
@@ -93,23 +94,18 @@ class SalesAllocationGather(models.AbstractModel):
         # PostgreSQL happens to return rows: it decides who gets a seat under a cap.
         position = {lead_id: index for index, lead_id in enumerate(lead_ids)}
         rows = sorted(cr.fetchall(), key=lambda row: position[row[0]])
-        tags = defaultdict(set)
-        cr.execute("SELECT lead_id, tag_id FROM crm_lead_tag_rel "
-                   "WHERE lead_id = ANY(%s::int[])", [ids])
-        for lead_id, tag_id in cr.fetchall():
-            tags[lead_id].add(tag_id)
         facts, previous, companies, open_ids = {}, {}, defaultdict(list), set()
         held, timed = set(), set()
         for (lead_id, country_id, state_id, source_id, industry_id, customer_type,
              segment, revenue, partner_key, user_id, company_id, product_category_id,
-             stage_id, is_open, is_held, is_timed) in rows:
+             stage_id, is_open, is_held, is_timed, tag_ids) in rows:
             if is_held:
                 held.add(lead_id)
             if is_timed:
                 timed.add(lead_id)
             lead = engine.Lead(
                 id=lead_id, country_id=country_id, state_id=state_id,
-                tag_ids=frozenset(tags.get(lead_id, ())), source_id=source_id,
+                tag_ids=frozenset(tag_ids), source_id=source_id,
                 industry_id=industry_id, customer_type=customer_type, segment=segment,
                 revenue=revenue, partner_key=partner_key,
                 product_category_id=product_category_id, stage_id=stage_id)

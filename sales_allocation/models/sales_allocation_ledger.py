@@ -19,7 +19,7 @@ from collections import namedtuple
 
 from odoo import api, fields, models
 
-from ..sql import FOLLOW_SQL, copy_rows, int_array, unnest_sql
+from ..sql import FOLLOW_SQL, copy_rows, forget, unnest_sql
 
 # Every crm_lead column an owner change writes. crm_lead_access.ALLOCATION_FIELDS (what
 # a salesman may not write himself) is this list less the ORM's own columns.
@@ -150,8 +150,8 @@ class SalesAllocationLedger(models.AbstractModel):
                        response_deadline
                   FROM updated
             ), """ + FOLLOW_SQL % "updated" + """
-        """, dict(params, now=now, uid=self.env.uid, subtypes=self._default_subtype_ids(),
-                  first=min(lead_ids), last=max(lead_ids)))
+        """, dict(params, now=now, uid=self.env.uid, first=min(lead_ids),
+                  last=max(lead_ids)))
         self._forget(OWNER_COLUMNS, lead_ids)
         if any(m.match for m in moves):
             self._forget(("match_lead_id", "match_reason", "match_flagged"), lead_ids)
@@ -177,22 +177,12 @@ class SalesAllocationLedger(models.AbstractModel):
         values, params = unnest_sql(lead_user_pairs, ["int", "int"])
         self.env.cr.execute(
             "WITH pairs AS (SELECT * FROM " + values + " AS v(id, user_id)), " +
-            FOLLOW_SQL % "pairs", dict(params, subtypes=self._default_subtype_ids()))
+            FOLLOW_SQL % "pairs", params)
         self._followers_changed([pair[0] for pair in lead_user_pairs])
 
     @api.model
-    def _default_subtype_ids(self):
-        """What a new follower of a lead is subscribed to (as ``message_subscribe``
-        does when no subtype is given)."""
-        self.env.cr.execute("""
-            SELECT id FROM mail_message_subtype
-             WHERE "default" AND (res_model IS NULL OR res_model = 'crm.lead')
-        """)
-        return int_array([row[0] for row in self.env.cr.fetchall()])
-
-    @api.model
     def _followers_changed(self, lead_ids):
-        self.env["mail.followers"].invalidate_cache()
+        forget(self.env["mail.followers"])
         self._forget(["message_follower_ids", "message_partner_ids",
                       "message_channel_ids"], lead_ids)
 

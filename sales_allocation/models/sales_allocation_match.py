@@ -25,10 +25,10 @@ lead of a key (oldest, lowest id) is routed as usual and the later ones
 whose best match it is follow it (``_decide``: they are decided after it, with its
 owner as their match's owner; the reason names it).
 
-``_rows(decisions, names)``: what the decisions that used a match store on the lead
-(``match_lead_id``, ``match_reason``, ``match_flagged``); the ledger writes it in the
-statement that writes the owner (a second UPDATE of the batch's rows would cost as
-much again).
+``_rows(decisions, names, users)``: what the decisions that used a match store on
+the lead (``match_lead_id``, ``match_reason``, ``match_flagged``); the ledger writes it
+in the statement that writes the owner (a second UPDATE of the batch's rows would cost
+as much again).
 
 Settings (``ir.config_parameter``, edited in the CRM settings): which strengths are on
 (``sales_allocation.match_strengths``, all when unset) and the public mail domains
@@ -347,10 +347,11 @@ class SalesAllocationMatch(models.AbstractModel):
     # ------------------------------------------------------------------ recording
 
     @api.model
-    def _rows(self, decisions, names):
+    def _rows(self, decisions, names, users):
         """lead id -> (match lead id, match reason, flagged) of the decisions that used
         a match (owner, fall-back or flag): the ledger's ``Move.match``. ``names``:
-        the matched leads' names (``_reason_names``, read once for the reasons too)."""
+        the matched leads' names (``_reason_names``), ``users``: user id -> name, both
+        as read once for the reasons too (``sales.allocation.reasons.read_names``)."""
         found = []
         for decision in decisions:
             for code, params in decision.reasons:
@@ -359,9 +360,6 @@ class SalesAllocationMatch(models.AbstractModel):
                     break
         if not found:
             return {}
-        users = self.env["sales.allocation.reasons"].names(
-            "res.users", {params["user_id"] for _lead, _code, params in found
-                          if params.get("user_id")})
         words = self._words()
         rows, phrased = {}, {}  # many leads of a batch share their match: phrase once
         for lead_id, code, params in found:

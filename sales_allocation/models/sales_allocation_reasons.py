@@ -87,15 +87,11 @@ class SalesAllocationReasons(models.AbstractModel):
         return [detail[0] for detail in self.details(decisions, queues)]
 
     @api.model
-    def details(self, decisions, queues, match_names=None):
-        """Per decision ``(text, passed_over, codes)``: the reason, shortened to name
-        at most ``MAX_NAMED_SKIPS`` members passed over; the full list of the members
-        passed over, one per line (or None); and the machine codes of the log row
-        (``skip_codes``: the whys of the deciding rule's queue, ``passed:<rule id>``
-        per rule passed over; or None). Formatted once per distinct reasons tuple.
-        ``match_names``: the matched leads' names when the caller has them
-        (``sales.allocation.match._reason_names``)."""
-        templates = self._templates()
+    def read_names(self, decisions, queues):
+        """What the reasons of ``decisions`` name, read once for the whole batch:
+        {"user"|"rule"|"pool"|"queue"|"match": id -> name, "absence": (queue id, user
+        id) -> why the member is away}. ``details`` takes it; so does the writer of
+        the match columns (``sales.allocation.match._rows``)."""
         user_ids, rule_ids, pool_ids, queue_ids = set(), set(), set(), set()
         # The engine shares one reasons tuple between equal decisions: read each once.
         distinct = {id(decision.reasons): decision.reasons for decision in decisions}
@@ -113,16 +109,28 @@ class SalesAllocationReasons(models.AbstractModel):
         # Queues that were not loaded (archived) are named too.
         queue_names.update(self.names(
             "sales.allocation.queue", queue_ids - set(queue_names)))
-        names = {
+        return {
             "user": self.names("res.users", user_ids),
             "rule": self.names("sales.allocation.rule", rule_ids),
             "pool": self.names("sales.allocation.pool", pool_ids)
             if pool_ids and "sales.allocation.pool" in self.env else {},
             "queue": queue_names,
-            "absence": self._absence_texts(templates, queues),
-            "match": self.env["sales.allocation.match"]._reason_names(distinct.values())
-            if match_names is None else match_names,
+            "absence": self._absence_texts(self._templates(), queues),
+            "match": self.env["sales.allocation.match"]._reason_names(distinct.values()),
         }
+
+    @api.model
+    def details(self, decisions, queues, names=None):
+        """Per decision ``(text, passed_over, codes)``: the reason, shortened to name
+        at most ``MAX_NAMED_SKIPS`` members passed over; the full list of the members
+        passed over, one per line (or None); and the machine codes of the log row
+        (``skip_codes``: the whys of the deciding rule's queue, ``passed:<rule id>``
+        per rule passed over; or None). Formatted once per distinct reasons tuple.
+        ``names``: what ``read_names`` answered, when the caller has read them for
+        more than the texts."""
+        templates = self._templates()
+        if names is None:
+            names = self.read_names(decisions, queues)
         # The engine shares one reasons tuple between equal decisions; key by identity
         # (the decisions keep the tuples alive, so ids are not reused meanwhile).
         cache, memo = {}, {}

@@ -21,7 +21,7 @@ from odoo.tools import split_every
 
 from ..dates import to_datetime
 from ..engine import reclaim as clocks
-from ..sql import int_array, unnest_sql, values_sql, without_jit
+from ..sql import forget, int_array, unnest_sql, values_sql, without_jit
 from .sales_allocation_ledger import LogRow, Move
 from .sales_allocation_run import recorded_run
 
@@ -278,7 +278,7 @@ class SalesAllocationReclaim(models.AbstractModel):
         """, [tuple(lead_ids)])
         self.env["sales.allocation.ledger"].follow(
             [(row[0], row[2]) for row in activity_rows])
-        self.env["mail.activity"].invalidate_cache()
+        forget(self.env["mail.activity"])
         self.env["crm.lead"].invalidate_cache(
             ["activity_ids", "activity_date_deadline", "activity_state", "activity_summary",
              "activity_type_id", "activity_user_id"], lead_ids)

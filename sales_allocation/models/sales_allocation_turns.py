@@ -126,9 +126,11 @@ class SalesAllocationTurns(models.AbstractModel):
     # ------------------------------------------------------------------ reading
 
     @api.model
-    def load(self, queue_ids, loads=None, at=None):
+    def load(self, queue_ids, loads=None, at=None, state=True):
         """The active queues of ``queue_ids`` as this transaction sees them, with the
-        rotation state as last written (unlocked): a ``QueueSet``. Members away at
+        rotation state as last written (unlocked): a ``QueueSet``. ``state=False``
+        leaves the rotation state out, for a caller that takes turns at once (``take``
+        reads it, locked). Members away at
         ``at`` (UTC, default now) in queues that respect working hours are marked
         (``sales.allocation.worktime.mark``): no caller can hand them a lead.
 
@@ -176,17 +178,18 @@ class SalesAllocationTurns(models.AbstractModel):
             result.teams[queue_id] = team_id
             if respects:
                 result.worktime[queue_id] = (when, queue_calendar, company_calendar)
-        result.apply(self._read_state(cr, list(result.queues)))
+        if state:
+            result.apply(self._read_state(cr, list(result.queues)))
         self.env["sales.allocation.worktime"].mark(result, at=at)
         # Daily and weekly caps of new leads (issue 14).
         self.env["sales.allocation.queue.member"]._mark_new_caps(result, at=at)
         return result
 
     @staticmethod
-    def _read_state(cr, queue_ids, lock=False):
+    def _read_state(cr, queue_ids, lock=False, found=None):
         """queue id -> (last user, {member id: weight}, catch-up state: {"turn":
         weight, member id: (missed, credit, payback weight)}); missing rows read as
-        new."""
+        new. ``found``: a set to fill with the ids of the rows that exist."""
         if not queue_ids:
             return {}
         cr.execute("""
@@ -196,6 +199,8 @@ class SalesAllocationTurns(models.AbstractModel):
         """ + (" FOR NO KEY UPDATE" if lock else ""), [int_array(sorted(queue_ids))])
         states = {queue_id: (None, {}, {}) for queue_id in queue_ids}
         for queue_id, last_user_id, weights, catch_up in cr.fetchall():
+            if found is not None:
+                found.add(queue_id)
             states[queue_id] = (last_user_id, {
                 int(member_id): weight for member_id, weight in (weights or {}).items()
             }, {
@@ -205,17 +210,27 @@ class SalesAllocationTurns(models.AbstractModel):
 
     @staticmethod
     def _fingerprints(cr, queue_ids):
-        """queue id -> the row versions of the queue and its members (``xmin``): equal
-        on two transactions when both see the same configuration."""
+        """``(fingerprints, xid, snapshot)``: queue id -> the row versions of the
+        queue and its members (``xmin``), equal on two transactions when both see the
+        same configuration; and the transaction's id and snapshot (read with them: one
+        round trip)."""
         cr.execute("""
-            SELECT q.id, q.xmin::text || '/' || COALESCE(
+            SELECT NULL, txid_current(), txid_current_snapshot()::text
+             UNION ALL
+            (SELECT q.id, NULL, q.xmin::text || '/' || COALESCE(
                        string_agg(m.id || ':' || m.xmin::text, ',' ORDER BY m.id), '')
               FROM sales_allocation_queue q
               LEFT JOIN sales_allocation_queue_member m ON m.queue_id = q.id
              WHERE q.id = ANY(%s::int[])
-             GROUP BY q.id
+             GROUP BY q.id)
         """, [int_array(sorted(queue_ids))])
-        return dict(cr.fetchall())
+        fingerprints, xid, snapshot = {}, None, None
+        for queue_id, txid, text in cr.fetchall():
+            if queue_id is None:
+                xid, snapshot = txid, text
+            else:
+                fingerprints[queue_id] = text
+        return fingerprints, xid, snapshot
 
     # ------------------------------------------------------------------ taking turns
 
@@ -225,11 +240,11 @@ class SalesAllocationTurns(models.AbstractModel):
         block ends without error (rolled back otherwise)."""
         cr = sql_db.db_connect(self.env.cr.dbname).cursor(serialized=False)
         try:
-            cr.execute("SET LOCAL lock_timeout = %s", [LOCK_TIMEOUT])
-            # No wait for the disk at this commit: the caller's own commit, later,
-            # flushes the log up to it; a crash before that loses the caller's work
-            # and this turn together.
-            cr.execute("SET LOCAL synchronous_commit = off")
+            # No wait for the disk at this commit (synchronous_commit): the caller's
+            # own commit, later, flushes the log up to it; a crash before that loses
+            # the caller's work and this turn together.
+            cr.execute("SELECT set_config('lock_timeout', %s, true), "
+                       "set_config('synchronous_commit', 'off', true)", [LOCK_TIMEOUT])
             yield cr
             # The side transaction's own connection, never the caller's: its turn is
             # committed at once (the module's docstring says why).
@@ -252,11 +267,9 @@ class SalesAllocationTurns(models.AbstractModel):
             result, _taken = decide(lambda user_ids: {})
             return result
         main = self.env.cr
-        main.execute("SELECT txid_current(), txid_current_snapshot()::text")
-        xid, snapshot = main.fetchone()
-        mine = self._fingerprints(main, queue_ids)
+        mine, xid, snapshot = self._fingerprints(main, queue_ids)
         with self._side_cursor() as side:
-            theirs = self._fingerprints(side, queue_ids)
+            theirs = self._fingerprints(side, queue_ids)[0]
             shared = [qid for qid in queue_ids if mine.get(qid) == theirs.get(qid)]
             local = [qid for qid in queue_ids if qid not in shared]
             states = self._lock_state(side, shared)
@@ -274,17 +287,24 @@ class SalesAllocationTurns(models.AbstractModel):
 
     @classmethod
     def _lock_state(cls, cr, queue_ids):
-        """Lock (creating them if needed) and read the rotation rows of ``queue_ids``."""
+        """Lock (creating them if needed) and read the rotation rows of ``queue_ids``.
+
+        The rows that exist (all but a new queue's) are locked and read in one
+        statement; missing ones are inserted then (or found inserted by another
+        transaction meanwhile) and locked in a second. Both in queue id order."""
         if not queue_ids:
             return {}
-        cr.execute("""
-            INSERT INTO sales_allocation_rotation (queue_id)
-            SELECT id FROM unnest(%s::int[]) AS q(id)
-             WHERE NOT EXISTS (SELECT 1 FROM sales_allocation_rotation r
-                                WHERE r.queue_id = q.id)
-            ON CONFLICT DO NOTHING
-        """, [int_array(queue_ids)])
-        return cls._read_state(cr, queue_ids, lock=True)
+        found = set()
+        states = cls._read_state(cr, queue_ids, lock=True, found=found)
+        missing = [queue_id for queue_id in queue_ids if queue_id not in found]
+        if missing:
+            cr.execute("""
+                INSERT INTO sales_allocation_rotation (queue_id)
+                SELECT id FROM unnest(%s::int[]) AS q(id)
+                ON CONFLICT DO NOTHING
+            """, [int_array(missing)])
+            states.update(cls._read_state(cr, missing, lock=True))
+        return states
 
     @staticmethod
     def _save_state(cr, states):
@@ -345,9 +365,9 @@ class SalesAllocationTurns(models.AbstractModel):
         if not queue_ids:
             return
         queue_ids = sorted(queue_ids)
-        mine = self._fingerprints(self.env.cr, queue_ids)
+        mine = self._fingerprints(self.env.cr, queue_ids)[0]
         with self._side_cursor() as side:
-            theirs = self._fingerprints(side, queue_ids)
+            theirs = self._fingerprints(side, queue_ids)[0]
             shared = [qid for qid in queue_ids if qid in theirs
                       and mine.get(qid) == theirs[qid]]
             for cr, ids in ((side, shared),

@@ -332,7 +332,7 @@ class TestSqlEncoders(TransactionCase):
             values, params = unnest_sql([(lead.id, user.id)], ["int", "int"])
             self.env.cr.execute(
                 "WITH pairs AS (SELECT * FROM " + values + " AS v(id, user_id)), " +
-                FOLLOW_SQL % "pairs", dict(params, subtypes=int_array(subtypes)))
+                FOLLOW_SQL % "pairs", params)
 
         def followed():
             return self._rows("""
