@@ -73,6 +73,22 @@ class TestCreate(AllocationCase):
         self.assertIn(self.rep_a.partner_id, lead.message_partner_ids)
         self.assertIn('Rule "All to the sequential queue" matched.', lead.allocation_reason)
 
+    def test_allocation_keeps_what_the_orm_cache_holds_of_other_records(self):
+        """The SQL writes make the ORM forget what they wrote, nothing else: the next
+        create of the same transaction must not read its user, partner or stage
+        again (``invalidate_cache()`` without fields empties every model's cache)."""
+        self._rotation_rule()
+        partner = self.env.user.partner_id
+        stage = self.env["crm.stage"].search([], limit=1)
+        partner.name, stage.name  # pylint: disable=pointless-statement
+        cached = [(partner, partner._fields["name"]), (stage, stage._fields["name"])]
+        self.assertTrue(all(self.env.cache.contains(*pair) for pair in cached))
+        lead = self.Lead.create({"name": "Cache keeper"})
+        self.assertEqual(lead.user_id, self.rep_a)
+        self.assertIn(self.rep_a.partner_id, lead.message_partner_ids)
+        self.assertEqual([pair[1].name for pair in cached
+                          if not self.env.cache.contains(*pair)], [])
+
     def test_mail_gateway_lead_is_allocated_not_given_to_the_gateway_user(self):
         self._rotation_rule()
         lead_id = self.env["mail.thread"].sudo(self.api_user).message_process(
