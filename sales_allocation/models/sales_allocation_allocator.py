@@ -94,9 +94,8 @@ class SalesAllocationAllocator(models.AbstractModel):
         matches, followers = matching._find_batch(lead_ids) if trigger == "create" \
             else ({}, {})
         deciders = [gather._decider(plan, matches) for plan in plans]
-        # Their rotation state: read by ``take``, locked.
         queue_set = turns.load(set().union(*[plan.queue_ids for plan in plans]),
-                               state=False)
+                               take=True)
 
         # The engine asks for the loads of the matches' owners one match at a time:
         # they are read with the first question instead.

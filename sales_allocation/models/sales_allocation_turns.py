@@ -72,14 +72,17 @@ class QueueSet(object):
     week, the rep's tz) of the members with such a cap. ``calendars``: (user id, queue
     id) -> (``engine.worktime.Calendar``, zone) of the members of those queues, as the
     marks built them (the deadlines of the same moment reuse them).
+    ``transaction``: read by ``load(take=True)`` for ``take``: (queue id ->
+    ``_fingerprint``, the transaction's id, its snapshot); None otherwise.
     """
 
     __slots__ = ("queues", "members", "teams", "state", "worktime", "new_caps",
-                 "calendars")
+                 "calendars", "transaction")
 
     def __init__(self):
         self.queues, self.members, self.teams, self.state = {}, {}, {}, {}
         self.worktime, self.new_caps, self.calendars = {}, [], {}
+        self.transaction = None
 
     def apply(self, states):
         """Set the rotation state read from ``sales_allocation_rotation``."""
@@ -126,11 +129,13 @@ class SalesAllocationTurns(models.AbstractModel):
     # ------------------------------------------------------------------ reading
 
     @api.model
-    def load(self, queue_ids, loads=None, at=None, state=True):
+    def load(self, queue_ids, loads=None, at=None, take=False):
         """The active queues of ``queue_ids`` as this transaction sees them, with the
-        rotation state as last written (unlocked): a ``QueueSet``. ``state=False``
-        leaves the rotation state out, for a caller that takes turns at once (``take``
-        reads it, locked). Members away at
+        rotation state as last written (unlocked): a ``QueueSet``. ``take=True``: the
+        caller takes their turns next (``take``), which reads the rotation state
+        (locked): it is not read here, but what ``take`` compares (the row versions
+        of the queues and members, the transaction's id and snapshot) is read with
+        the queues. Members away at
         ``at`` (UTC, default now) in queues that respect working hours are marked
         (``sales.allocation.worktime.mark``): no caller can hand them a lead.
 
@@ -145,7 +150,9 @@ class SalesAllocationTurns(models.AbstractModel):
         cr.execute("""
             SELECT q.id, q.strategy, q.name, q.team_id, q.catch_up,
                    q.respect_working_hours, q.when_nobody_on_shift,
-                   q.resource_calendar_id, c.resource_calendar_id
+                   q.resource_calendar_id, c.resource_calendar_id, q.xmin::text,
+                   """ + ("txid_current(), txid_current_snapshot()::text" if take
+                          else "NULL, NULL") + """
               FROM sales_allocation_queue q
               LEFT JOIN res_company c ON c.id = q.company_id
              WHERE q.id IN %s AND q.active ORDER BY q.id
@@ -153,32 +160,37 @@ class SalesAllocationTurns(models.AbstractModel):
         queue_rows = cr.fetchall()
         cr.execute("""
             SELECT m.queue_id, m.id, m.user_id, m.weight, m.max_open_leads, m.available,
-                   u.active, m.max_new_per_day, m.max_new_per_week, p.tz
+                   u.active, m.max_new_per_day, m.max_new_per_week, p.tz, m.xmin::text
               FROM sales_allocation_queue_member m
               JOIN res_users u ON u.id = m.user_id
               JOIN res_partner p ON p.id = u.partner_id
              WHERE m.queue_id IN %s
              ORDER BY m.queue_id, m.sequence, m.id
         """, [ids])
-        members = {}
+        members, versions = {}, {}
         loads = loads or {}
         for (queue_id, member_id, user_id, weight, cap, available, active, per_day,
-             per_week, tz) in cr.fetchall():
+             per_week, tz, version) in cr.fetchall():
+            versions.setdefault(queue_id, []).append((member_id, version))
             members.setdefault(queue_id, []).append(engine.Member(
                 user_id=user_id, weight=weight or 1, max_open=cap or 0,
                 available=available, active=active, load=loads.get(user_id, 0)))
             result.members[(queue_id, user_id)] = member_id
             if (per_day or 0) > 0 or (per_week or 0) > 0:
                 result.new_caps.append((queue_id, user_id, per_day, per_week, tz))
+        fingerprints, xid, snapshot = {}, None, None
         for (queue_id, strategy, name, team_id, catch_up, respects, when,
-             queue_calendar, company_calendar) in queue_rows:
+             queue_calendar, company_calendar, version, xid, snapshot) in queue_rows:
+            fingerprints[queue_id] = self._fingerprint(version, versions.get(queue_id))
             result.queues[queue_id] = engine.Queue(
                 id=queue_id, strategy=strategy, members=members.get(queue_id, []),
                 name=name, catch_up=bool(catch_up))
             result.teams[queue_id] = team_id
             if respects:
                 result.worktime[queue_id] = (when, queue_calendar, company_calendar)
-        if state:
+        if take:
+            result.transaction = (fingerprints, xid, snapshot)
+        else:
             result.apply(self._read_state(cr, list(result.queues)))
         self.env["sales.allocation.worktime"].mark(result, at=at)
         # Daily and weekly caps of new leads (issue 14).
@@ -209,28 +221,27 @@ class SalesAllocationTurns(models.AbstractModel):
         return states
 
     @staticmethod
-    def _fingerprints(cr, queue_ids):
-        """``(fingerprints, xid, snapshot)``: queue id -> the row versions of the
-        queue and its members (``xmin``), equal on two transactions when both see the
-        same configuration; and the transaction's id and snapshot (read with them: one
-        round trip)."""
+    def _fingerprint(queue_version, member_versions):
+        """A queue's configuration as one transaction sees it: the row versions
+        (``xmin``) of the queue and of its members ((member id, xmin) pairs), equal on
+        two transactions when both see the same configuration."""
+        return queue_version + "/" + ",".join(
+            "%s:%s" % pair for pair in sorted(member_versions or ()))
+
+    @classmethod
+    def _fingerprints(cls, cr, queue_ids):
+        """queue id -> ``_fingerprint`` of the queue, as ``cr`` sees it."""
         cr.execute("""
-            SELECT NULL, txid_current(), txid_current_snapshot()::text
-             UNION ALL
-            (SELECT q.id, NULL, q.xmin::text || '/' || COALESCE(
-                       string_agg(m.id || ':' || m.xmin::text, ',' ORDER BY m.id), '')
+            SELECT q.id, q.xmin::text,
+                   array_agg(m.id) FILTER (WHERE m.id IS NOT NULL),
+                   array_agg(m.xmin::text) FILTER (WHERE m.id IS NOT NULL)
               FROM sales_allocation_queue q
               LEFT JOIN sales_allocation_queue_member m ON m.queue_id = q.id
              WHERE q.id = ANY(%s::int[])
-             GROUP BY q.id)
+             GROUP BY q.id
         """, [int_array(sorted(queue_ids))])
-        fingerprints, xid, snapshot = {}, None, None
-        for queue_id, txid, text in cr.fetchall():
-            if queue_id is None:
-                xid, snapshot = txid, text
-            else:
-                fingerprints[queue_id] = text
-        return fingerprints, xid, snapshot
+        return {queue_id: cls._fingerprint(version, zip(ids or (), versions or ()))
+                for queue_id, version, ids, versions in cr.fetchall()}
 
     # ------------------------------------------------------------------ taking turns
 
@@ -267,9 +278,14 @@ class SalesAllocationTurns(models.AbstractModel):
             result, _taken = decide(lambda user_ids: {})
             return result
         main = self.env.cr
-        mine, xid, snapshot = self._fingerprints(main, queue_ids)
+        if queue_set.transaction is None:
+            main.execute("SELECT txid_current(), txid_current_snapshot()::text")
+            xid, snapshot = main.fetchone()
+            mine = self._fingerprints(main, queue_ids)
+        else:
+            mine, xid, snapshot = queue_set.transaction
         with self._side_cursor() as side:
-            theirs = self._fingerprints(side, queue_ids)[0]
+            theirs = self._fingerprints(side, queue_ids)
             shared = [qid for qid in queue_ids if mine.get(qid) == theirs.get(qid)]
             local = [qid for qid in queue_ids if qid not in shared]
             states = self._lock_state(side, shared)
@@ -365,9 +381,9 @@ class SalesAllocationTurns(models.AbstractModel):
         if not queue_ids:
             return
         queue_ids = sorted(queue_ids)
-        mine = self._fingerprints(self.env.cr, queue_ids)[0]
+        mine = self._fingerprints(self.env.cr, queue_ids)
         with self._side_cursor() as side:
-            theirs = self._fingerprints(side, queue_ids)[0]
+            theirs = self._fingerprints(side, queue_ids)
             shared = [qid for qid in queue_ids if qid in theirs
                       and mine.get(qid) == theirs[qid]]
             for cr, ids in ((side, shared),

@@ -184,3 +184,22 @@ class TestRotation(AllocationCase):
         self.assertTrue(self.seq_queue.action_reset_rotation())
         self.assertEqual(self._queue_state(self.seq_queue)[0], None)
         self.assertEqual(self._db_owner(self._lead("after reset")), a)
+
+    def test_load_for_turns_reads_what_take_compares(self):
+        """``load(take=True)`` reads the configuration's fingerprints with the queues:
+        the same as ``take`` reads on its own (or every committed queue would look
+        changed and be locked in the caller's transaction); and the transaction's id
+        and snapshot."""
+        turns = self.env["sales.allocation.turns"]
+        ids = {self.seq_queue.id, self.weighted_queue.id, self.least_queue.id}
+        fingerprints, xid, snapshot = turns.load(ids, take=True).transaction
+        self.assertEqual(fingerprints, turns._fingerprints(self.env.cr, ids))
+        self.assertEqual(set(fingerprints), ids)
+        self.env.cr.execute("SELECT txid_current(), txid_current_snapshot()::text")
+        self.assertEqual((xid, snapshot), self.env.cr.fetchone())
+        # A member changed in this transaction changes its queue's fingerprint only.
+        self.seq_queue.member_ids[:1].write({"weight": 5})
+        again = turns.load(ids, take=True).transaction[0]
+        self.assertEqual([queue_id for queue_id in sorted(ids)
+                          if again[queue_id] != fingerprints[queue_id]],
+                         [self.seq_queue.id])
