@@ -181,7 +181,9 @@ class SalesAllocationTurns(models.AbstractModel):
         fingerprints, xid, snapshot = {}, None, None
         for (queue_id, strategy, name, team_id, catch_up, respects, when,
              queue_calendar, company_calendar, version, xid, snapshot) in queue_rows:
-            fingerprints[queue_id] = self._fingerprint(version, versions.get(queue_id))
+            if take:
+                fingerprints[queue_id] = self._fingerprint(version,
+                                                           versions.get(queue_id))
             result.queues[queue_id] = engine.Queue(
                 id=queue_id, strategy=strategy, members=members.get(queue_id, []),
                 name=name, catch_up=bool(catch_up))
